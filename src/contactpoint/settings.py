@@ -1,0 +1,75 @@
+"""One typed settings object, read from the environment (prefix ``CONTACTPOINT_``).
+
+Every default is safe to publish and safe in production; the only default that is
+not fit for production (the secret key) is refused outside development mode by
+:func:`Settings.require_secret`, which is called only by code that needs a secret.
+Nothing is read at import time: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Final
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET: Final = "development-only-secret-do-not-use"  # noqa: S105 - a marker, refused outside development
+
+
+class Mode(enum.StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used as it is; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONTACTPOINT_", extra="ignore", frozen=True)
+
+    mode: Mode = Mode.PRODUCTION
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None,
+        description="An SQLAlchemy URL; unset means an embedded SQLite file in the data directory.",
+    )
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    assets_dir: Path | None = Field(
+        default=None,
+        description="Folder holding govuk-frontend's dist/govuk files; unset means node_modules.",
+    )
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _blank_means_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'contactpoint.sqlite3').resolve()}"
+
+    @property
+    def uses_default_secret(self) -> bool:
+        return self.secret_key.get_secret_value() == DEFAULT_SECRET
+
+    def require_secret(self) -> str:
+        """The secret key, or an error outside development when it is still the default."""
+        if self.uses_default_secret and self.mode is not Mode.DEVELOPMENT:
+            raise SettingsError(
+                "CONTACTPOINT_SECRET_KEY is not set: the built-in development secret is refused "
+                f"in {self.mode.value} mode. Set CONTACTPOINT_SECRET_KEY to a long random value "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        return self.secret_key.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (used by tests and the demo)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
