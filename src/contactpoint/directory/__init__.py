@@ -1,0 +1,1 @@
+"""The directory: each child's record and everything it may hold (and nothing more)."""

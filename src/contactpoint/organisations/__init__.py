@@ -1,0 +1,1 @@
+"""Organisations (councils, schools, GP practices, services, ...) and their practitioners."""

@@ -1,0 +1,1 @@
+"""Sources and source records: where every value in the directory came from."""

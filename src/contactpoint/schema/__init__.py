@@ -1,0 +1,1 @@
+"""The database schema: Alembic migrations over every domain's tables, and how to run them."""

@@ -1,0 +1,16 @@
+"""Every domain's tables, gathered so that Alembic sees the whole schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from contactpoint.directory import models as directory_models
+from contactpoint.organisations import models as organisation_models
+from contactpoint.provenance import models as provenance_models
+from contactpoint.storage.models import Base
+
+DOMAIN_MODELS = (directory_models, organisation_models, provenance_models)
+
+
+def schema_metadata() -> MetaData:
+    return Base.metadata
