@@ -90,6 +90,15 @@ def fresh_database(backend: str, database_templates: Templates) -> Iterator[Test
 
 
 @pytest.fixture
+def empty_database(backend: str, database_templates: Templates) -> Iterator[TestDatabase]:
+    """A database with no schema at all, for migration tests."""
+    templates = database_templates.for_backend(backend)
+    database = templates.empty()
+    yield database
+    templates.drop(database)
+
+
+@pytest.fixture
 def db_session(backend: str, database_templates: Templates) -> Iterator[Session]:
     engine = database_templates.shared_database(backend).engine
     with engine.connect() as connection:

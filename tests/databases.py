@@ -73,10 +73,17 @@ class SQLiteTemplates:
 
     def clone(self) -> TestDatabase:
         target = self._folder / f"db{next(self._counter)}.sqlite3"
-        with closing(sqlite3.connect(self.template)) as source:
-            with closing(sqlite3.connect(target)) as copy:
-                source.backup(copy)
+        with (
+            closing(sqlite3.connect(self.template)) as source,
+            closing(sqlite3.connect(target)) as copy,
+        ):
+            source.backup(copy)
         return TestDatabase("sqlite", f"sqlite:///{target}")
+
+    def empty(self) -> TestDatabase:
+        return TestDatabase(
+            "sqlite", f"sqlite:///{self._folder / f'empty{next(self._counter)}.sqlite3'}"
+        )
 
     def drop(self, database: TestDatabase) -> None:
         database.dispose()
@@ -98,6 +105,11 @@ class PostgresTemplates:
         self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         return TestDatabase("postgresql", self._url(name))
 
+    def empty(self) -> TestDatabase:
+        name = f"{_RUN}_{next(self._counter)}"
+        self._execute(f'CREATE DATABASE "{name}"')
+        return TestDatabase("postgresql", self._url(name))
+
     def drop(self, database: TestDatabase) -> None:
         database.dispose()
         name = make_url(database.url).database
@@ -108,7 +120,7 @@ class PostgresTemplates:
         self._admin.dispose()
 
     def _url(self, name: str) -> str:
-        return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
+        return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
     def _execute(self, statement: str) -> None:
         with self._admin.connect() as connection:

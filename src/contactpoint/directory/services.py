@@ -131,4 +131,4 @@ def _count_by(
     *conditions: ColumnElement[bool],
 ) -> dict[T, int]:
     statement = select(column, func.count()).where(*conditions).group_by(column)
-    return dict(session.execute(statement).tuples().all())
+    return {key: count for key, count in session.execute(statement)}  # noqa: C416 - Rows, not pairs
