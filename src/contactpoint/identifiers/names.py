@@ -1,0 +1,63 @@
+"""Name normalisation, so that spellings of one name compare equal."""
+
+import unicodedata
+
+# Removed before and after NFKC: before, because NFKC turns the acute accent
+# into a space plus a combining mark; after, for compatibility forms such as
+# the fullwidth apostrophe.
+_APOSTROPHES = frozenset("'\u2018\u2019\u201b`\u00b4\u02b9\u02bb\u02bc\u2032\uff07")
+
+# Double-barrelled names and initials are separate words, not one run-on word.
+_SEPARATORS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d.,")
+
+# Letters that NFKD leaves whole, so stripping accents would otherwise drop
+# them. Sharp s needs no entry: casefold already makes it "ss". The Turkish
+# dotless i is here because its upper case is the ASCII "I", and upper and
+# lower case must normalise alike.
+_UNDECOMPOSED = {
+    "ø": "o",
+    "æ": "ae",
+    "œ": "oe",
+    "ł": "l",
+    "đ": "d",
+    "ð": "d",
+    "þ": "th",
+    "\u0131": "i",
+}
+
+_ASCII_LOWERCASE = frozenset("abcdefghijklmnopqrstuvwxyz")
+
+
+def _without_apostrophes(text: str) -> str:
+    return "".join(char for char in text if char not in _APOSTROPHES)
+
+
+def _folded_char(char: str) -> str:
+    # Everything outside a-z is dropped, combining accents (split off by NFKD)
+    # and the letters of other scripts alike.
+    if char in _ASCII_LOWERCASE:
+        return char
+    if char in _SEPARATORS or char.isspace():
+        return " "
+    return _UNDECOMPOSED.get(char, "")
+
+
+def normalise_name(value: str) -> str:
+    """Lower-case ASCII words separated by single spaces, for matching.
+
+    A name written wholly in another script, such as Cyrillic, normalises to
+    "", so an empty result must never count as a match.
+    """
+    text = unicodedata.normalize("NFKC", _without_apostrophes(value)).casefold()
+    text = unicodedata.normalize("NFKD", _without_apostrophes(text))
+    return " ".join("".join(_folded_char(char) for char in text).split())
+
+
+def name_tokens(value: str) -> tuple[str, ...]:
+    """The words of the normalised name."""
+    return tuple(normalise_name(value).split())
+
+
+def compact_name(value: str) -> str:
+    """The normalised name with no spaces: "Barton-Singh" matches "BartonSingh"."""
+    return normalise_name(value).replace(" ", "")
