@@ -1,0 +1,68 @@
+"""Builds the web application from settings; nothing is built when this module is imported."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from contactpoint.settings import Mode
+from contactpoint.storage.engine import engine_from_settings, session_factory
+from contactpoint.web import views
+from contactpoint.web.assets import locate_assets, mount_assets
+from contactpoint.web.errors import UnexpectedErrorMiddleware, install_error_handlers
+from contactpoint.web.request_ids import RequestIdMiddleware
+from contactpoint.web.security import SecurityHeadersMiddleware
+from contactpoint.web.templating import SERVICE_NAME, make_templates
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from contextlib import AbstractAsyncContextManager
+
+    from sqlalchemy.engine import Engine
+
+    from contactpoint.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The ContactPoint web application.
+
+    Refuses (``SettingsError``) to build outside development mode with the default
+    secret, and when GOV.UK Frontend's files have not been installed.
+    """
+    settings.require_secret()
+    assets = locate_assets(settings)
+    engine = engine_from_settings(settings)
+    app = FastAPI(
+        title=SERVICE_NAME,
+        lifespan=_disposing(engine),
+        # The interactive docs load their scripts from a CDN, which our CSP refuses;
+        # the schema is published outside production only, until access control covers it.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None if settings.mode is Mode.PRODUCTION else "/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.templates = make_templates(assets)
+    # The last added runs first: ids and headers wrap the 500 page too.
+    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, strict_transport=settings.mode is Mode.PRODUCTION)
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app)
+    app.include_router(views.router)
+    mount_assets(app, assets)
+    return app
+
+
+def _disposing(engine: Engine) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    return lifespan
