@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+import uvicorn
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
 from contactpoint.directory.services import directory_statistics
+from contactpoint.logs import configure_logging
 from contactpoint.schema.services import (
     SchemaOutOfDateError,
     current_revision,
+    downgrade,
     head_revision,
     require_up_to_date,
     upgrade,
 )
-from contactpoint.settings import Settings, SettingsError, load_settings
+from contactpoint.settings import Mode, Settings, SettingsError, load_settings
 from contactpoint.storage.engine import describe, engine_from_settings, session_factory
+from contactpoint.synth.commands import synth as synth_command
+from contactpoint.synth.generation import generate_population
+from contactpoint.synth.seeding import seed_directory
+from contactpoint.web.app import create_app
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 app = typer.Typer(
     name="contactpoint",
@@ -32,11 +41,18 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.command("synth")(synth_command)
 db_app = typer.Typer(help="Create or migrate the database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 console = Console()
 errors = Console(stderr=True)
+
+
+@app.callback()
+def _configure() -> None:
+    """ContactPoint: who else is working with this child?"""
+    configure_logging()
 
 
 class CommandError(Exception):
@@ -104,6 +120,74 @@ def stats() -> None:
         table.add_row("Sources", f"{figures.sources:,}")
         table.add_row("Live source records", f"{figures.live_source_records:,}")
         console.print(table)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web service over the configured database."""
+    with reported_failures():
+        settings = load_settings()
+        serve_web(settings, host=host, port=port)
+
+
+def serve_web(settings: Settings, *, host: str, port: int, banner: str = "") -> None:
+    """Check the database and the app, then serve until interrupted."""
+    with database(settings):
+        pass
+    web_app = create_app(settings)
+    shown_host = "localhost" if host in {"127.0.0.1", "::1"} else host
+    console.print(banner or f"ContactPoint is running on http://{shown_host}:{port}")
+    console.print("Press Ctrl+C to stop.")
+    # No access log: request paths and query strings can hold search terms (names).
+    uvicorn.run(web_app, host=host, port=port, access_log=False, log_level="warning")
+
+
+@app.command("demo")
+def demo(
+    children: Annotated[int, typer.Option(min=1, help="How many synthetic children.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic population.")] = 1,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    reset: Annotated[bool, typer.Option(help="Empty the database first.")] = False,
+) -> None:
+    """Set up the database, fill it with a synthetic population, and serve it (development mode)."""
+    with reported_failures():
+        settings = load_settings(mode=Mode.DEVELOPMENT)
+        with database(settings, up_to_date=False) as engine:
+            if reset:
+                downgrade(engine, "base")
+            upgrade(engine)
+            sessions = session_factory(engine)
+            with sessions() as session:
+                held = directory_statistics(session).active_children
+            if held and not reset:
+                console.print(
+                    f"The database already holds {held:,} active children; "
+                    "keeping them (--reset starts again)."
+                )
+            else:
+                held = _seed_demo(sessions, children=children, seed=seed)
+        banner = (
+            f"ContactPoint demo is running on http://localhost:{port} over {held:,} active "
+            f"synthetic children ({describe(engine)})."
+        )
+        serve_web(settings, host=host, port=port, banner=banner)
+
+
+def _seed_demo(sessions: sessionmaker[Session], *, children: int, seed: int) -> int:
+    population = generate_population(children=children, seed=seed)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Writing synthetic children", total=children)
+        summary = seed_directory(sessions, population, on_child=lambda: progress.advance(task))
+    console.print(
+        f"Wrote {summary.children:,} synthetic children, {summary.organisations:,} "
+        f"organisations and {summary.practitioners:,} practitioners (seed {seed})."
+    )
+    with sessions() as session:
+        return directory_statistics(session).active_children
 
 
 def run() -> None:

@@ -45,7 +45,7 @@ class Organisation(ContactDetails, Base):
     kind: Mapped[OrganisationKind] = mapped_column(
         enum_column_type(OrganisationKind, name="organisation_kind")
     )
-    code: Mapped[str | None] = mapped_column(String(16))
+    code: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     address_line_1: Mapped[str | None] = mapped_column(String(200))
     address_line_2: Mapped[str | None] = mapped_column(String(200))

@@ -104,7 +104,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("code", sa.String(length=16), nullable=True),
+        sa.Column("code", sa.String(length=64), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("address_line_1", sa.String(length=200), nullable=True),
         sa.Column("address_line_2", sa.String(length=200), nullable=True),
