@@ -12,26 +12,18 @@ import random
 from typing import TYPE_CHECKING
 
 from contactpoint.directory.models import (
-    AddressStatus,
     Child,
     ChildAddress,
     ChildName,
     Involvement,
     NameKind,
     RecordStatus,
-    ServiceType,
     Shield,
-    ShieldReason,
 )
 from contactpoint.directory.services import register_child
 from contactpoint.organisations.models import Organisation, OrganisationKind
-from contactpoint.provenance.models import (
-    Feed,
-    Gender,
-    Source,
-    SourceKind,
-    SourceRecord,
-)
+from contactpoint.provenance.models import Feed, Source, SourceKind, SourceRecord
+from contactpoint.vocabulary import AddressStatus, Gender, ServiceType, ShieldReason
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -10,13 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, StatementError
 
 import factories
-from contactpoint.directory.models import (
-    Child,
-    ConsentBasis,
-    ExtendedRetentionBasis,
-    RecordStatus,
-    ServiceType,
-)
+from contactpoint.directory.models import Child, ExtendedRetentionBasis, RecordStatus
 from contactpoint.directory.services import (
     directory_statistics,
     find_child,
@@ -25,6 +19,7 @@ from contactpoint.directory.services import (
     reported_values,
 )
 from contactpoint.identifiers.contactpoint_id import is_valid_contactpoint_id
+from contactpoint.vocabulary import ConsentBasis, ServiceType
 
 
 def test_a_registered_child_gets_a_valid_contactpoint_id(db_session):

@@ -12,12 +12,8 @@ from contactpoint.identifiers.upn import is_valid_upn
 from contactpoint.synth import generate_population
 from contactpoint.synth.generation import Population
 from contactpoint.synth.households import TWIN_CHILD_RATE, YOUNG_ADULT_RATE
-from contactpoint.synth.population import (
-    AddressStatus,
-    Child,
-    Household,
-    Relationship,
-)
+from contactpoint.synth.population import Child, Household
+from contactpoint.vocabulary import AddressStatus, CarerRelationship
 
 AS_OF = dt.date(2026, 1, 15)
 SIZE = 8000
@@ -91,15 +87,15 @@ def test_children_are_aged_nought_to_seventeen_and_a_few_eighteen_or_nineteen(po
 def test_every_child_has_one_or_two_carers_and_a_mother_or_father_mostly(children):
     assert all(1 <= len(child.carers) <= 2 for child in children)
     relationships = Counter(link.relationship for child in children for link in child.carers)
-    assert relationships[Relationship.MOTHER] > relationships[Relationship.FATHER] > 0
-    assert relationships[Relationship.FOSTER_CARER] > 0
-    assert relationships[Relationship.STEP_PARENT] > 0
+    assert relationships[CarerRelationship.MOTHER] > relationships[CarerRelationship.FATHER] > 0
+    assert relationships[CarerRelationship.FOSTER_CARER] > 0
+    assert relationships[CarerRelationship.STEP_PARENT] > 0
 
 
 def test_foster_carers_never_hold_parental_responsibility(children):
     for child in children:
         for link in child.carers:
-            if link.relationship is Relationship.FOSTER_CARER:
+            if link.relationship is CarerRelationship.FOSTER_CARER:
                 assert not link.parental_responsibility
 
 

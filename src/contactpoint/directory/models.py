@@ -23,9 +23,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contactpoint.organisations.models import Organisation, Practitioner
-from contactpoint.provenance.models import Gender, Provenance
+from contactpoint.provenance.models import Provenance
 from contactpoint.storage.models import Base, UtcDateTime, utcnow
 from contactpoint.storage.types import enum_column_type
+from contactpoint.vocabulary import (
+    AddressStatus,
+    CarerRelationship,
+    ConsentBasis,
+    Gender,
+    ServiceType,
+    ShieldReason,
+)
 
 ADULT_AGE = 18
 LATEST_ARCHIVE_AGE = 25
@@ -50,61 +58,9 @@ class NameKind(enum.StrEnum):
     PREFERRED = "preferred"
 
 
-class AddressStatus(enum.StrEnum):
-    CURRENT = "current"
-    LAST_KNOWN = "last_known"
-    NO_KNOWN_ADDRESS = "no_known_address"
-    LEFT_ENGLAND_RETURNING = "left_england_returning"
-    LEFT_ENGLAND_NOT_RETURNING = "left_england_not_returning"
-    LEFT_ENGLAND_UNKNOWN = "left_england_unknown"
-
-
 class IdentifierScheme(enum.StrEnum):
     NHS_NUMBER = "nhs_number"
     UPN = "upn"
-
-
-class CarerRelationship(enum.StrEnum):
-    MOTHER = "mother"
-    FATHER = "father"
-    PARENT = "parent"
-    STEP_PARENT = "step_parent"
-    GRANDPARENT = "grandparent"
-    FOSTER_CARER = "foster_carer"
-    GUARDIAN = "guardian"
-    OTHER = "other"
-
-
-class ServiceType(enum.StrEnum):
-    SOCIAL_CARE = "social_care"
-    EARLY_HELP = "early_help"
-    HEALTH_VISITING = "health_visiting"
-    SCHOOL_NURSING = "school_nursing"
-    CAMHS = "camhs"
-    YOUTH_OFFENDING = "youth_offending"
-    YOUTH_SERVICE = "youth_service"
-    POLICE = "police"
-    SEXUAL_HEALTH = "sexual_health"
-    MENTAL_HEALTH = "mental_health"
-    SUBSTANCE_MISUSE = "substance_misuse"
-    OTHER = "other"
-
-
-class ConsentBasis(enum.StrEnum):
-    """Why a sensitive service's involvement may be recorded at all."""
-
-    CHILD_CONSENT = "child_consent"
-    PARENT_CONSENT = "parent_consent"
-    SIGNIFICANT_HARM = "significant_harm"
-
-
-class ShieldReason(enum.StrEnum):
-    """The grounds on which a council may shield a child's whereabouts."""
-
-    RISK_OF_SIGNIFICANT_HARM = "risk_of_significant_harm"
-    SERIOUS_CRIME = "serious_crime"
-    ADOPTION_PLACEMENT = "adoption_placement"
-    ADOPTION_IDENTITY_LINK = "adoption_identity_link"
 
 
 class Child(Base):

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from contactpoint.directory.models import Child, Involvement, RecordStatus, Shield
 from contactpoint.identifiers.contactpoint_id import generate_contactpoint_id
 from contactpoint.organisations.models import Organisation, OrganisationKind
-from contactpoint.provenance.models import Gender, Source, SourceRecord, SourceRecordStatus
+from contactpoint.provenance.models import Source, SourceRecord, SourceRecordStatus
+from contactpoint.vocabulary import Gender
 
 if TYPE_CHECKING:
     import random

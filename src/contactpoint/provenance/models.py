@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from contactpoint.organisations.models import Organisation
 from contactpoint.storage.models import Base, UtcDateTime, utcnow
 from contactpoint.storage.types import enum_column_type
+from contactpoint.vocabulary import Gender
 
 
 class SourceKind(enum.StrEnum):
@@ -36,13 +37,6 @@ class Feed(enum.StrEnum):
 class SourceRecordStatus(enum.StrEnum):
     LIVE = "live"
     ENDED = "ended"
-
-
-class Gender(enum.StrEnum):
-    MALE = "male"
-    FEMALE = "female"
-    NOT_KNOWN = "not_known"
-    NOT_SPECIFIED = "not_specified"
 
 
 class Source(Base):

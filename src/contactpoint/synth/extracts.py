@@ -25,7 +25,6 @@ from contactpoint.synth.population import (
     Involvement,
     Practitioner,
     ReferenceData,
-    Relationship,
     School,
     Service,
 )
@@ -42,6 +41,7 @@ from contactpoint.synth.sources import (
     SOCIAL_CARE,
     SourceProfile,
 )
+from contactpoint.vocabulary import CarerRelationship
 
 TRUTH_COLUMNS: Final = ("source", "record_id", "person_id")
 FILE_BUFFER_BYTES: Final = 1 << 20
@@ -258,7 +258,7 @@ class ChildBenefitExtract(SourceExtract):
 def _fostered(household: Household) -> bool:
     """Foster carers cannot claim child benefit for the children they foster."""
     return any(
-        link.relationship is Relationship.FOSTER_CARER
+        link.relationship is CarerRelationship.FOSTER_CARER
         for child in household.children
         for link in child.carers
     )

@@ -18,7 +18,8 @@ from typing import Final
 
 from contactpoint.synth.contact import mobile_phone, personal_email
 from contactpoint.synth.names import NameOrigin
-from contactpoint.synth.population import Carer, CareRelationship, Relationship
+from contactpoint.synth.population import Carer, CareRelationship
+from contactpoint.vocabulary import CarerRelationship
 
 
 class FamilyType(enum.StrEnum):
@@ -131,7 +132,10 @@ class FamilyMaker:
         lineage = Lineage(
             self._children_name(mother_name, father_name),
             (),
-            (_as(mother, Relationship.MOTHER, pr=True), _as(father, Relationship.FATHER, pr=True)),
+            (
+                _as(mother, CarerRelationship.MOTHER, pr=True),
+                _as(father, CarerRelationship.FATHER, pr=True),
+            ),
         )
         return Family(FamilyType.COUPLE, (mother, father), lineage, None)
 
@@ -145,14 +149,17 @@ class FamilyMaker:
             step_name if renamed else birth_name,
             (birth_name,) if renamed and birth_name != step_name else (),
             (
-                _as(mother, Relationship.MOTHER, pr=True),
-                _as(step, Relationship.STEP_PARENT, pr=False),
+                _as(mother, CarerRelationship.MOTHER, pr=True),
+                _as(step, CarerRelationship.STEP_PARENT, pr=False),
             ),
         )
         new_couple = Lineage(
             step_name,
             (),
-            (_as(mother, Relationship.MOTHER, pr=True), _as(step, Relationship.FATHER, pr=True)),
+            (
+                _as(mother, CarerRelationship.MOTHER, pr=True),
+                _as(step, CarerRelationship.FATHER, pr=True),
+            ),
         )
         youngest = new_couple if rng.random() < YOUNGEST_OF_NEW_COUPLE_RATE else None
         return Family(FamilyType.BLENDED, (mother, step), older, youngest)
@@ -164,7 +171,10 @@ class FamilyMaker:
         lineage = Lineage(
             family_name,
             (),
-            (_as(first, Relationship.PARENT, pr=True), _as(second, Relationship.PARENT, pr=True)),
+            (
+                _as(first, CarerRelationship.PARENT, pr=True),
+                _as(second, CarerRelationship.PARENT, pr=True),
+            ),
         )
         return Family(FamilyType.SAME_SEX_COUPLE, (first, second), lineage, None)
 
@@ -176,14 +186,16 @@ class FamilyMaker:
         name = mother_name if own_name else self._children_name(mother_name, father_name)
         renamed = own_name and rng.random() < STEP_PARENT_NAME_CHANGE_RATE
         lineage = Lineage(
-            name, (father_name,) if renamed else (), (_as(mother, Relationship.MOTHER, pr=True),)
+            name,
+            (father_name,) if renamed else (),
+            (_as(mother, CarerRelationship.MOTHER, pr=True),),
         )
         return Family(FamilyType.LONE_MOTHER, (mother,), lineage, None)
 
     def _lone_father(self, origin: NameOrigin) -> Family:
         father_name = self._surname(origin)
         father = self._man(origin, father_name)
-        lineage = Lineage(father_name, (), (_as(father, Relationship.FATHER, pr=True),))
+        lineage = Lineage(father_name, (), (_as(father, CarerRelationship.FATHER, pr=True),))
         return Family(FamilyType.LONE_FATHER, (father,), lineage, None)
 
     def _kinship(self, origin: NameOrigin) -> Family:
@@ -191,7 +203,7 @@ class FamilyMaker:
         grand_name = self._surname(origin)
         children_name = grand_name if rng.random() < 0.5 else self._surname(origin)  # noqa: PLR2004
         guardian = rng.random() < SPECIAL_GUARDIANSHIP_RATE
-        relationship = Relationship.GUARDIAN if guardian else Relationship.GRANDPARENT
+        relationship = CarerRelationship.GUARDIAN if guardian else CarerRelationship.GRANDPARENT
         carers: tuple[Carer, ...] = (self._woman(origin, grand_name),)
         if rng.random() < 0.6:  # noqa: PLR2004 - most kinship carers are a couple
             carers = (*carers, self._man(origin, grand_name))
@@ -205,9 +217,9 @@ class FamilyMaker:
         if rng.random() < 0.7:  # noqa: PLR2004 - most foster carers are a couple
             carers = (*carers, self._man(origin, carer_name))
         # The council, not the foster carer, holds parental responsibility.
-        links = tuple(_as(carer, Relationship.FOSTER_CARER, pr=False) for carer in carers)
+        links = tuple(_as(carer, CarerRelationship.FOSTER_CARER, pr=False) for carer in carers)
         return Family(FamilyType.FOSTER, carers, Lineage(self._surname(origin), (), links), None)
 
 
-def _as(carer: Carer, relationship: Relationship, *, pr: bool) -> CareRelationship:
+def _as(carer: Carer, relationship: CarerRelationship, *, pr: bool) -> CareRelationship:
     return CareRelationship(carer, relationship, parental_responsibility=pr)

@@ -21,18 +21,16 @@ from contactpoint.synth.issuers import ContactPointIdIssuer, NhsNumberIssuer
 from contactpoint.synth.names import NameOrigin, NamePools, name_pools
 from contactpoint.synth.places import COUNCIL_AREAS, CouncilArea, Street, address_on
 from contactpoint.synth.population import (
-    AddressStatus,
     Child,
-    Gender,
     GpPractice,
     Household,
     Practitioner,
     ReferenceData,
     Residence,
-    ServiceType,
     Shield,
 )
 from contactpoint.synth.schooling import HouseholdSchooling, SchoolPlacer
+from contactpoint.vocabulary import AddressStatus, Gender, ServiceType
 
 # "About 3 in 100 births": 3% of babies are twins, so 1.5% of maternities are.
 TWIN_CHILD_RATE: Final = 0.03

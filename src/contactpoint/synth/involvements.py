@@ -14,15 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, TypeVar
 
-from contactpoint.synth.population import (
-    SENSITIVE_SERVICE_TYPES,
-    ConsentBasis,
-    Involvement,
-    Practitioner,
-    ServiceType,
-    Shield,
-    ShieldReason,
-)
+from contactpoint.synth.population import Involvement, Practitioner, Shield
+from contactpoint.vocabulary import SENSITIVE_SERVICE_TYPES, ConsentBasis, ServiceType, ShieldReason
 
 DAYS_IN_YEAR: Final = 365
 SOCIAL_CARE_FAMILY_RATE: Final = 0.035

@@ -18,67 +18,17 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-ADULT_AGE = 18
-
-
-class Gender(enum.StrEnum):
-    MALE = "male"
-    FEMALE = "female"
-    NOT_KNOWN = "not_known"
-    NOT_SPECIFIED = "not_specified"
-
-
-class Relationship(enum.StrEnum):
-    MOTHER = "mother"
-    FATHER = "father"
-    PARENT = "parent"
-    STEP_PARENT = "step_parent"
-    GRANDPARENT = "grandparent"
-    FOSTER_CARER = "foster_carer"
-    GUARDIAN = "guardian"
-    OTHER = "other"
-
-
-class AddressStatus(enum.StrEnum):
-    CURRENT = "current"
-    LAST_KNOWN = "last_known"
-    NO_KNOWN_ADDRESS = "no_known_address"
-    LEFT_ENGLAND_RETURNING = "left_england_returning"
-    LEFT_ENGLAND_NOT_RETURNING = "left_england_not_returning"
-    LEFT_ENGLAND_UNKNOWN = "left_england_unknown"
-
-
-class ServiceType(enum.StrEnum):
-    SOCIAL_CARE = "social_care"
-    EARLY_HELP = "early_help"
-    HEALTH_VISITING = "health_visiting"
-    SCHOOL_NURSING = "school_nursing"
-    CAMHS = "camhs"
-    YOUTH_OFFENDING = "youth_offending"
-    YOUTH_SERVICE = "youth_service"
-    POLICE = "police"
-    SEXUAL_HEALTH = "sexual_health"
-    MENTAL_HEALTH = "mental_health"
-    SUBSTANCE_MISUSE = "substance_misuse"
-    OTHER = "other"
-
-
-SENSITIVE_SERVICE_TYPES = frozenset(
-    {ServiceType.SEXUAL_HEALTH, ServiceType.MENTAL_HEALTH, ServiceType.SUBSTANCE_MISUSE}
+from contactpoint.vocabulary import (
+    SENSITIVE_SERVICE_TYPES,
+    AddressStatus,
+    CarerRelationship,
+    ConsentBasis,
+    Gender,
+    ServiceType,
+    ShieldReason,
 )
 
-
-class ConsentBasis(enum.StrEnum):
-    CHILD_CONSENT = "child_consent"
-    PARENT_CONSENT = "parent_consent"
-    SIGNIFICANT_HARM = "significant_harm"
-
-
-class ShieldReason(enum.StrEnum):
-    RISK_OF_SIGNIFICANT_HARM = "risk_of_significant_harm"
-    SERIOUS_CRIME = "serious_crime"
-    ADOPTION_PLACEMENT = "adoption_placement"
-    ADOPTION_IDENTITY_LINK = "adoption_identity_link"
+ADULT_AGE = 18
 
 
 class SchoolPhase(enum.StrEnum):
@@ -127,7 +77,7 @@ class CareRelationship:
     """A carer as one child's carer: the relationship is to that child."""
 
     carer: Carer
-    relationship: Relationship
+    relationship: CarerRelationship
     parental_responsibility: bool
 
 

@@ -11,7 +11,6 @@ from contactpoint.identifiers.nhs_number import format_nhs_number
 from contactpoint.synth import noise
 from contactpoint.synth.involvements import ADOPTION_REASONS
 from contactpoint.synth.population import (
-    AddressStatus,
     CareRelationship,
     Child,
     Involvement,
@@ -29,6 +28,7 @@ from contactpoint.synth.sources import (
     SourceProfile,
     format_date,
 )
+from contactpoint.vocabulary import AddressStatus
 
 INVOLVEMENT_COLUMNS: Final = (
     "record_id", "child_record_id", "service_name", "service_type", "practitioner_name",

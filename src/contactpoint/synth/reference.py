@@ -25,8 +25,8 @@ from contactpoint.synth.population import (
     School,
     SchoolPhase,
     Service,
-    ServiceType,
 )
+from contactpoint.vocabulary import ServiceType
 
 CHILDREN_PER_HOUSEHOLD: Final = 1.75
 PRIMARY_SHARE_OF_CHILDREN: Final = 0.37

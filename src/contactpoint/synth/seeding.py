@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from contactpoint.directory import models as directory
 from contactpoint.organisations.models import Organisation, OrganisationKind, Practitioner
-from contactpoint.provenance.models import Feed, Gender, Source, SourceKind, SourceRecord
+from contactpoint.provenance.models import Feed, Source, SourceKind, SourceRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -183,7 +183,7 @@ def _write_child(
         middle_names=" ".join(child.middle_names) or None,
         family_name=child.family_name,
         date_of_birth=child.date_of_birth,
-        gender=Gender(child.gender.value),
+        gender=child.gender,
         date_of_death=child.date_of_death,
         nhs_number=child.nhs_number,
         upn=child.upn,
@@ -203,7 +203,7 @@ def _child_record(child: truth.Child, *, as_of: dt.date) -> directory.Child:
     record = directory.Child(
         contactpoint_id=child.contactpoint_id,
         date_of_birth=child.date_of_birth,
-        gender=Gender(child.gender.value),
+        gender=child.gender,
         date_of_death=child.date_of_death,
     )
     if child.age_on(as_of) >= directory.ADULT_AGE:
@@ -251,7 +251,7 @@ def _addresses(
     return [
         directory.ChildAddress(
             child=record,
-            status=directory.AddressStatus(residence.status.value),
+            status=residence.status,
             address_line_1=residence.address.line_1 if residence.address else None,
             address_line_2=(residence.address.line_2 or None) if residence.address else None,
             town=residence.address.town if residence.address else None,
@@ -286,7 +286,7 @@ def _carers(
             child=record,
             given_name=care.carer.given_name,
             family_name=care.carer.family_name,
-            relationship_to_child=directory.CarerRelationship(care.relationship.value),
+            relationship_to_child=care.relationship,
             parental_responsibility=care.parental_responsibility,
             phone=care.carer.phone,
             email=care.carer.email,
@@ -334,15 +334,13 @@ def _involvement(
         child=record,
         service_id=lookups.services[item.service_code],
         practitioner_id=lookups.practitioners.get(item.practitioner_id or ""),
-        service_type=directory.ServiceType(item.service_type.value),
+        service_type=item.service_type,
         start_date=item.start_date,
         end_date=item.end_date,
         lead_professional=item.lead_professional,
         assessment_held=item.assessment_held,
         sensitive=item.sensitive,
-        consent_basis=(
-            directory.ConsentBasis(item.consent_basis.value) if item.consent_basis else None
-        ),
+        consent_basis=item.consent_basis,
         **provenance,
     )
 
@@ -351,7 +349,7 @@ def _shield(shield: truth.Shield, record: directory.Child, lookups: _Lookups) ->
     return directory.Shield(
         child=record,
         council_id=lookups.councils[shield.council_la_code],
-        reason=directory.ShieldReason(shield.reason.value),
+        reason=shield.reason,
         started_on=shield.started_on,
         review_on=shield.review_on,
     )

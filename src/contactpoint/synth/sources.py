@@ -17,10 +17,7 @@ from typing import Final
 
 from contactpoint.synth import noise
 from contactpoint.synth.places import HOME_COUNCIL
-from contactpoint.synth.population import (
-    Gender,
-    ServiceType,
-)
+from contactpoint.vocabulary import Gender, ServiceType
 
 
 class SourceKind(enum.StrEnum):
