@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
 BACKENDS = ("sqlite", "postgresql")
+LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 TEST_SECRET = SecretStr("test-secret-" + "x" * 40)
 
 
@@ -122,25 +123,28 @@ def app_settings(fresh_database: TestDatabase, tmp_path: Path) -> Settings:
 
 
 def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
-    counts = dict.fromkeys(BACKENDS, 0)
+    passed = dict.fromkeys(BACKENDS, 0)
     skipped = dict.fromkeys(BACKENDS, 0)
+    reasons: set[str] = set()
     without_database = 0
     for report in terminalreporter.stats.get("passed", []):
-        if report.when != "call":
-            continue
         ran_on = [backend for backend in BACKENDS if backend in report.keywords]
         for backend in ran_on:
-            counts[backend] += 1
+            passed[backend] += 1
         without_database += not ran_on
     for report in terminalreporter.stats.get("skipped", []):
         for backend in BACKENDS:
-            skipped[backend] += backend in report.keywords
+            if backend in report.keywords:
+                skipped[backend] += 1
+                if isinstance(report.longrepr, tuple):
+                    reasons.add(str(report.longrepr[2]).removeprefix("Skipped: "))
     terminalreporter.write_sep("-", "tests per database")
     terminalreporter.write_line(
-        f"passed on SQLite: {counts['sqlite']}; passed on PostgreSQL: {counts['postgresql']}; "
+        f"passed on SQLite: {passed['sqlite']}; passed on PostgreSQL: {passed['postgresql']}; "
         f"passed without a database: {without_database}"
     )
-    if skipped["postgresql"]:
-        terminalreporter.write_line(
-            f"skipped on PostgreSQL: {skipped['postgresql']} (see the skip reasons above)"
-        )
+    for backend in BACKENDS:
+        if skipped[backend]:
+            terminalreporter.write_line(f"skipped on {LABELS[backend]}: {skipped[backend]}")
+    for reason in sorted(reasons):
+        terminalreporter.write_line(f"  because {reason}")

@@ -12,12 +12,13 @@ import factories
 
 
 def run_command(
-    *arguments: str, database_url: str, data_dir: str = "var"
+    *arguments: str, database_url: str, data_dir: str = "var", mode: str = "production"
 ) -> subprocess.CompletedProcess[str]:
     environment = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("CONTACTPOINT_")},
         "CONTACTPOINT_DATABASE_URL": database_url,
         "CONTACTPOINT_DATA_DIR": data_dir,
+        "CONTACTPOINT_MODE": mode,
         "COLUMNS": "200",
     }
     return subprocess.run(
@@ -79,3 +80,16 @@ def test_an_unset_database_url_means_an_sqlite_file_in_the_data_directory(tmp_pa
     result = run_command("db", "upgrade", database_url="", data_dir=str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "contactpoint.sqlite3").exists()
+
+
+def test_commands_that_use_no_secret_run_in_production_without_one(empty_database):
+    result = run_command("db", "upgrade", database_url=empty_database.url, mode="production")
+    assert result.returncode == 0, result.stderr
+    assert "SECRET" not in result.stderr
+
+
+def test_serve_refuses_production_mode_with_the_default_secret(fresh_database):
+    result = run_command("serve", "--port", "1", database_url=fresh_database.url, mode="production")
+    assert result.returncode == 1
+    assert "CONTACTPOINT_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
