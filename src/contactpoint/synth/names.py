@@ -155,6 +155,29 @@ def _origin(
     )
 
 
+# Given names follow a long-tailed popularity curve: the most popular boy's or
+# girl's name is given to about 2% of babies, and most names are rare. A rank-r
+# name from the ONS-ordered lists gets weight 1 / (r + 20); older names from
+# Faker's adult lists share what is left.
+POPULARITY_OFFSET: Final = 20
+OLDER_NAME_SHARE: Final = 0.15
+
+
+def _by_popularity(ranked: Iterable[str], older: Iterable[str]) -> tuple[str, ...]:
+    """A pool in which a uniform draw follows popularity: names repeat by their weight."""
+    popular = _clean(ranked)
+    rest = tuple(name for name in _clean(older) if name not in set(popular))
+    weights = [1 / (rank + POPULARITY_OFFSET) for rank in range(1, len(popular) + 1)]
+    entries = len(rest) * (1 - OLDER_NAME_SHARE) / OLDER_NAME_SHARE
+    scale = entries / sum(weights)
+    repeated = (
+        name
+        for name, weight in zip(popular, weights, strict=True)
+        for _ in range(max(1, round(weight * scale)))
+    )
+    return (*repeated, *rest)
+
+
 def _british() -> NameOrigin:
     weighted: dict[str, float] = {
         name: weight
@@ -165,9 +188,8 @@ def _british() -> NameOrigin:
         weighted.setdefault(name, 0.02)
     return NameOrigin(
         label="british",
-        # Faker's adult names, a third of the time, keep older names in the mix.
-        boys=_clean(BOYS_NAMES * 2 + EnglishNames.first_names_male),
-        girls=_clean(GIRLS_NAMES * 2 + EnglishNames.first_names_female),
+        boys=_by_popularity(BOYS_NAMES, EnglishNames.first_names_male),
+        girls=_by_popularity(GIRLS_NAMES, EnglishNames.first_names_female),
         men=_clean(EnglishNames.first_names_male),
         women=_clean(EnglishNames.first_names_female),
         family_names=tuple(weighted),
