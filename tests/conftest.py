@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from contactpoint.settings import Mode, Settings
+
 from databases import PostgresTemplates, SQLiteTemplates, TestDatabase, postgres_unavailable_reason
 
 if TYPE_CHECKING:

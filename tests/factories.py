@@ -7,10 +7,17 @@ the NHS reserves for testing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import random
+import secrets
 from typing import TYPE_CHECKING
 
+from contactpoint.access.credentials import Sealer
+from contactpoint.access.models import RoleGrant, UserAccount
+from contactpoint.access.passwords import hash_password
+from contactpoint.access.policy import Role
+from contactpoint.access.second_factor import code_at, new_totp_secret
 from contactpoint.directory.models import (
     Child,
     ChildAddress,
@@ -21,7 +28,7 @@ from contactpoint.directory.models import (
     Shield,
 )
 from contactpoint.directory.services import register_child
-from contactpoint.organisations.models import Organisation, OrganisationKind
+from contactpoint.organisations.models import AccreditationStatus, Organisation, OrganisationKind
 from contactpoint.provenance.models import Feed, Source, SourceKind, SourceRecord
 from contactpoint.vocabulary import AddressStatus, Gender, ServiceType, ShieldReason
 
@@ -148,3 +155,138 @@ def source_record(
     session.add(made)
     session.flush()
     return made
+
+
+# --- Users (access) -------------------------------------------------------------------
+
+TEST_SECRET_KEY = "test-secret-" + "x" * 40  # the same as conftest's TEST_SECRET
+TEST_PASSWORD = "a long test password, not a common one"  # noqa: S105 - test data
+NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
+LAPSED_CHECK_ON = dt.date(2023, 11, 24)  # 3 years and a day before TODAY
+
+
+@functools.cache
+def sealer() -> Sealer:
+    return Sealer(TEST_SECRET_KEY)
+
+
+@functools.cache
+def _test_password_hash() -> str:
+    return hash_password(TEST_PASSWORD)  # once per run: argon2 is slow on purpose
+
+
+def council(session: Session, *, name: str = "") -> Organisation:
+    """An accredited council."""
+    made = organisation(session, kind=OrganisationKind.COUNCIL, name=name)
+    made.accreditation_status = AccreditationStatus.ACCREDITED
+    made.accredited_on = TODAY - dt.timedelta(days=400)
+    session.flush()
+    return made
+
+
+def accredited_organisation(
+    session: Session,
+    *,
+    in_council: Organisation | None = None,
+    kind: OrganisationKind = OrganisationKind.SERVICE,
+    status: AccreditationStatus = AccreditationStatus.ACCREDITED,
+) -> Organisation:
+    """An organisation in a council's area (a new council's, unless given)."""
+    made = organisation(session, kind=kind)
+    made.council_id = (in_council or council(session)).id
+    made.accreditation_status = status
+    made.accredited_on = TODAY - dt.timedelta(days=400)
+    session.flush()
+    return made
+
+
+def user_account(
+    session: Session,
+    *,
+    roles: tuple[Role, ...] = (Role.PRACTITIONER,),
+    organisation_of: Organisation | None = None,
+    username: str = "",
+    with_totp: bool = True,
+    child_protection_officer: bool = False,
+    suspended: bool = False,
+    lapsed_check: bool = False,
+    untrained: bool = False,
+    no_agreement: bool = False,
+    no_employer_authorisation: bool = False,
+) -> UserAccount:
+    """A vetted user with the test password and (unless ``with_totp=False``) an
+    authenticator app; the flags name states where a condition of access has lapsed."""
+    vetted_on = TODAY - dt.timedelta(days=365)
+    made = UserAccount(
+        username=username or f"user{next(_sequence)}",
+        display_name="Test User",
+        organisation=organisation_of or accredited_organisation(session),
+        password_hash=_test_password_hash(),
+        webauthn_user_handle=secrets.token_urlsafe(32),
+        is_child_protection_officer=child_protection_officer,
+        training_completed_on=None if untrained else vetted_on,
+        # A check made 3 years and a day ago expired yesterday.
+        background_check_on=LAPSED_CHECK_ON if lapsed_check else vetted_on,
+        agreement_signed_on=None if no_agreement else vetted_on,
+        employer_authorised_on=None if no_employer_authorisation else vetted_on,
+        suspended_at=(NOW - dt.timedelta(hours=1)) if suspended else None,
+        suspended_reason="Suspended for a test." if suspended else None,
+        created_at=NOW - dt.timedelta(days=400),
+        role_grants=[RoleGrant(role=role, granted_at=NOW) for role in roles],
+    )
+    if with_totp:
+        made.totp_secret_sealed = sealer().seal(new_totp_secret())
+        made.totp_confirmed_at = NOW - dt.timedelta(days=30)
+    session.add(made)
+    session.flush()
+    return made
+
+
+def practitioner(session: Session, **states) -> UserAccount:
+    return user_account(session, roles=(Role.PRACTITIONER,), **states)
+
+
+def council_team(session: Session, *, of: Organisation | None = None, **states) -> UserAccount:
+    """A member of a council's ContactPoint team, working for the council itself."""
+    return user_account(
+        session, roles=(Role.COUNCIL_TEAM,), organisation_of=of or council(session), **states
+    )
+
+
+def data_manager(session: Session, **states) -> UserAccount:
+    return user_account(session, roles=(Role.DATA_MANAGER,), **states)
+
+
+def auditor(session: Session, **states) -> UserAccount:
+    return user_account(session, roles=(Role.AUDITOR,), **states)
+
+
+def national_administrator(session: Session, **states) -> UserAccount:
+    """A national administrator, of a national body that belongs to no council."""
+    national = organisation(session, kind=OrganisationKind.OTHER)
+    national.accreditation_status = AccreditationStatus.ACCREDITED
+    return user_account(
+        session, roles=(Role.NATIONAL_ADMINISTRATOR,), organisation_of=national, **states
+    )
+
+
+def child_protection_officer(session: Session, **states) -> UserAccount:
+    """A practitioner named as a child-protection user: may override a shield."""
+    return user_account(
+        session, roles=(Role.PRACTITIONER,), child_protection_officer=True, **states
+    )
+
+
+def suspended(session: Session, **states) -> UserAccount:
+    return user_account(session, suspended=True, **states)
+
+
+def lapsed_check(session: Session, **states) -> UserAccount:
+    """A user whose enhanced background check expired yesterday (on 24 November 2026)."""
+    return user_account(session, lapsed_check=True, **states)
+
+
+def totp_code(user: UserAccount, *, at: dt.datetime = NOW) -> str:
+    """The code the user's authenticator app shows at ``at``."""
+    assert user.totp_secret_sealed is not None
+    return code_at(sealer().unseal(user.totp_secret_sealed), at)

@@ -43,6 +43,20 @@ class Settings(BaseSettings):
         description="Folder holding govuk-frontend's dist/govuk files; unset means node_modules.",
     )
     log_level: str = "INFO"
+    public_url: str = Field(
+        default="http://localhost:8000",
+        description=(
+            "The address users reach the service at (scheme, host and port); passkeys are "
+            "bound to its host name and origin."
+        ),
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "The Ed25519 private key (PEM, mode 0600) that signs audit checkpoints; "
+            "only `contactpoint audit checkpoint` reads it."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod

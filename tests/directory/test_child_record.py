@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, StatementError
 
-import factories
 from contactpoint.directory.models import Child, ExtendedRetentionBasis, RecordStatus
 from contactpoint.directory.services import (
     directory_statistics,
@@ -20,6 +19,8 @@ from contactpoint.directory.services import (
 )
 from contactpoint.identifiers.contactpoint_id import is_valid_contactpoint_id
 from contactpoint.vocabulary import ConsentBasis, ServiceType
+
+import factories
 
 
 def test_a_registered_child_gets_a_valid_contactpoint_id(db_session):

@@ -12,6 +12,8 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
+from contactpoint.access.commands import users_app
+from contactpoint.audit.commands import audit_app
 from contactpoint.directory.services import directory_statistics
 from contactpoint.logs import configure_logging
 from contactpoint.schema.services import (
@@ -44,6 +46,8 @@ app = typer.Typer(
 app.command("synth")(synth_command)
 db_app = typer.Typer(help="Create or migrate the database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
 
 console = Console()
 errors = Console(stderr=True)

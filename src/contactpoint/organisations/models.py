@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contactpoint.storage.models import Base, UtcDateTime, utcnow
@@ -21,6 +21,18 @@ class OrganisationKind(enum.StrEnum):
     POLICE_FORCE = "police_force"
     CHARITY = "charity"
     OTHER = "other"
+
+
+class AccreditationStatus(enum.StrEnum):
+    """Whether an organisation's staff may use the directory at all.
+
+    New organisations start ``pending``: nobody signs in until a national
+    administrator accredits the organisation.
+    """
+
+    ACCREDITED = "accredited"
+    PENDING = "pending"
+    SUSPENDED = "suspended"
 
 
 class ContactDetails:
@@ -52,9 +64,24 @@ class Organisation(ContactDetails, Base):
     town: Mapped[str | None] = mapped_column(String(100))
     postcode: Mapped[str | None] = mapped_column(String(8))
     council_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    accreditation_status: Mapped[AccreditationStatus] = mapped_column(
+        enum_column_type(AccreditationStatus, name="accreditation_status"),
+        default=AccreditationStatus.PENDING,
+        server_default=AccreditationStatus.PENDING.value,
+    )
+    accredited_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     council: Mapped[Organisation | None] = relationship(remote_side=[id])
+
+    @property
+    def is_accredited(self) -> bool:
+        return self.accreditation_status is AccreditationStatus.ACCREDITED
+
+    @property
+    def own_council_id(self) -> int | None:
+        """The council this organisation belongs to; a council belongs to itself."""
+        return self.id if self.kind is OrganisationKind.COUNCIL else self.council_id
 
 
 class Practitioner(ContactDetails, Base):

@@ -43,7 +43,11 @@ def _configure_sqlite(dbapi_connection: SQLiteConnection, _record: object) -> No
 
 
 def _begin_sqlite(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes SQLite's single write lock at the start, so a transaction
+    # that reads and then writes (every audited read does) waits its turn under
+    # busy_timeout instead of failing with "database is locked" halfway through.
+    # SQLite is the embedded default; PostgreSQL serves real concurrency.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def engine_from_settings(settings: Settings) -> Engine:

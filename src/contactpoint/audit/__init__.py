@@ -1,0 +1,1 @@
+"""The audit trail: typed, append-only, hash-chained events, signed checkpoints, reports."""

@@ -1,0 +1,221 @@
+"""API tokens: stored as digests, scoped, expiring, revocable, and stopped with their owner."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from contactpoint.access.credentials import digest, new_token
+from contactpoint.access.models import ApiToken
+from contactpoint.access.permissions import Permission
+from contactpoint.access.policy import (
+    AccessDeniedError,
+    PrincipalKind,
+    Role,
+    decide,
+    principal_for_operator,
+    principal_for_user,
+)
+from contactpoint.access.tokens import (
+    TokenAccepted,
+    TokenError,
+    TokenRefusal,
+    TokenRefused,
+    authenticate_token,
+    issue_token_for_service_account,
+    issue_token_for_user,
+    revoke_token,
+)
+from contactpoint.organisations.models import AccreditationStatus
+
+import factories
+from factories import NOW
+
+P = Permission
+DAY = dt.timedelta(days=1)
+
+
+def council_team_of(db_session, council):
+    member = factories.council_team(db_session, of=council)
+    return principal_for_user(member, acting_role=Role.COUNCIL_TEAM)
+
+
+def practitioner_token(db_session, *, scopes=(P.DIRECTORY_CHILD_SEARCH,), **states):
+    council = factories.council(db_session)
+    user = factories.practitioner(
+        db_session,
+        organisation_of=factories.accredited_organisation(db_session, in_council=council),
+        **states,
+    )
+    issued = issue_token_for_user(
+        db_session,
+        by=council_team_of(db_session, council),
+        user=user,
+        acting_role=Role.PRACTITIONER,
+        scopes=scopes,
+        now=NOW,
+    )
+    return user, issued
+
+
+def test_a_token_is_shown_once_and_only_its_digest_is_kept(db_session):
+    _, issued = practitioner_token(db_session)
+    assert issued.token.startswith("cpt_")
+    assert len(issued.token) > 40
+    stored = db_session.scalars(select(ApiToken.token_hash)).all()
+    assert issued.token not in stored
+    assert digest(issued.token) in stored
+    assert issued.api_token.prefix == issued.token[:12]
+
+
+def test_a_valid_token_authenticates_its_user_limited_to_its_scopes(db_session):
+    user, issued = practitioner_token(db_session)
+    accepted = authenticate_token(db_session, token=issued.token, now=NOW + DAY)
+    assert isinstance(accepted, TokenAccepted)
+    assert accepted.principal.user_id == user.id
+    assert accepted.principal.kind is PrincipalKind.USER
+    assert decide(accepted.principal, P.DIRECTORY_CHILD_SEARCH).allowed
+    assert accepted.api_token.last_used_at == NOW + DAY
+
+
+def test_a_token_whose_scopes_do_not_cover_a_permission_is_refused_it(db_session):
+    _, issued = practitioner_token(db_session)
+    accepted = authenticate_token(db_session, token=issued.token, now=NOW)
+    decision = decide(accepted.principal, P.DIRECTORY_CHILD_VIEW)
+    assert not decision.allowed
+    assert decision.reason == "This API token's scopes do not include directory:child:view."
+
+
+def test_a_revoked_token_is_refused(db_session):
+    _, issued = practitioner_token(db_session)
+    revoke_token(db_session, by=principal_for_operator("root"), api_token=issued.api_token, now=NOW)
+    refused = authenticate_token(db_session, token=issued.token, now=NOW + DAY)
+    assert refused == TokenRefused(TokenRefusal.REVOKED, "The API token has been revoked.")
+
+
+def test_an_expired_token_is_refused(db_session):
+    _, issued = practitioner_token(db_session)
+    refused = authenticate_token(db_session, token=issued.token, now=NOW + 90 * DAY)
+    assert refused == TokenRefused(TokenRefusal.EXPIRED, "The API token has expired.")
+
+
+@pytest.mark.parametrize("token", ["", "cpt_", "cpt_made-up", "not-even-ours", new_token()])
+def test_an_unknown_token_is_refused(db_session, token):
+    refused = authenticate_token(db_session, token=token, now=NOW)
+    assert isinstance(refused, TokenRefused)
+    assert refused.refusal is TokenRefusal.UNKNOWN
+
+
+def test_a_suspended_users_token_stops_working_at_once(db_session):
+    user, issued = practitioner_token(db_session)
+    user.suspended_at = NOW
+    refused = authenticate_token(db_session, token=issued.token, now=NOW + DAY)
+    assert isinstance(refused, TokenRefused)
+    assert refused.refusal is TokenRefusal.ACCESS_LAPSED
+    assert "suspended" in refused.message
+
+
+def test_a_token_of_a_user_whose_background_check_lapsed_is_refused(db_session):
+    _, issued = practitioner_token(db_session, lapsed_check=True)
+    refused = authenticate_token(db_session, token=issued.token, now=NOW)
+    assert isinstance(refused, TokenRefused)
+    assert "background check expired" in refused.message
+
+
+def test_a_service_accounts_token_stops_when_its_organisation_loses_accreditation(db_session):
+    council = factories.council(db_session)
+    system = factories.accredited_organisation(db_session, in_council=council)
+    issued = issue_token_for_service_account(
+        db_session,
+        by=council_team_of(db_session, council),
+        name="Case management system",
+        organisation=system,
+        scopes=[P.DIRECTORY_INVOLVEMENT_RECORD],
+        now=NOW,
+    )
+    accepted = authenticate_token(db_session, token=issued.token, now=NOW)
+    assert isinstance(accepted, TokenAccepted)
+    assert accepted.principal.kind is PrincipalKind.SERVICE_ACCOUNT
+    system.accreditation_status = AccreditationStatus.SUSPENDED
+    refused = authenticate_token(db_session, token=issued.token, now=NOW)
+    assert isinstance(refused, TokenRefused)
+    assert refused.refusal is TokenRefusal.ACCESS_LAPSED
+
+
+def test_a_token_cannot_be_scoped_beyond_its_users_role(db_session):
+    with pytest.raises(TokenError, match="audit:report:view"):
+        practitioner_token(db_session, scopes=[P.DIRECTORY_CHILD_SEARCH, P.AUDIT_REPORT_VIEW])
+
+
+def test_a_token_cannot_be_scoped_to_a_high_risk_action(db_session):
+    council = factories.council(db_session)
+    member = factories.council_team(db_session, of=council)
+    with pytest.raises(TokenError, match="retention:subject_access:manage"):
+        issue_token_for_user(
+            db_session,
+            by=principal_for_operator("root"),
+            user=member,
+            acting_role=Role.COUNCIL_TEAM,
+            scopes=[P.RETENTION_SUBJECT_ACCESS_MANAGE],
+            now=NOW,
+        )
+
+
+@pytest.mark.parametrize("lifetime", [dt.timedelta(0), 366 * DAY])
+def test_every_token_expires_within_a_year(db_session, lifetime):
+    user = factories.practitioner(db_session)
+    with pytest.raises(TokenError, match="expire"):
+        issue_token_for_user(
+            db_session,
+            by=principal_for_operator("root"),
+            user=user,
+            acting_role=Role.PRACTITIONER,
+            scopes=[P.DIRECTORY_CHILD_SEARCH],
+            now=NOW,
+            lifetime=lifetime,
+        )
+
+
+def test_a_council_team_cannot_issue_tokens_for_another_councils_users(db_session):
+    user = factories.practitioner(db_session)  # in a council of its own
+    elsewhere = council_team_of(db_session, factories.council(db_session))
+    with pytest.raises(AccessDeniedError, match="only in your council's area"):
+        issue_token_for_user(
+            db_session,
+            by=elsewhere,
+            user=user,
+            acting_role=Role.PRACTITIONER,
+            scopes=[P.DIRECTORY_CHILD_SEARCH],
+            now=NOW,
+        )
+
+
+def test_a_practitioner_cannot_issue_tokens(db_session):
+    user = factories.practitioner(db_session)
+    with pytest.raises(AccessDeniedError):
+        issue_token_for_user(
+            db_session,
+            by=principal_for_user(user, acting_role=Role.PRACTITIONER),
+            user=user,
+            acting_role=Role.PRACTITIONER,
+            scopes=[P.DIRECTORY_CHILD_SEARCH],
+            now=NOW,
+        )
+
+
+@given(token=st.text(min_size=1, max_size=80))
+def test_a_tokens_digest_is_64_hex_characters_and_not_the_token(token):
+    stored = digest(token)
+    assert len(stored) == 64
+    assert int(stored, 16) >= 0
+    assert stored != token
+
+
+def test_new_tokens_are_long_random_and_never_repeat():
+    tokens = {new_token() for _ in range(1000)}
+    assert len(tokens) == 1000
+    assert all(len(token) >= 43 for token in tokens)
