@@ -14,10 +14,11 @@ import httpx
 import pytest
 import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from markup import parse_html
 from playwright.sync_api import sync_playwright
 
 from contactpoint.web.app import create_app
+
+from markup import parse_html
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

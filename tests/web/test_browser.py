@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from browser import assert_accessible, watch_console_errors
 
 pytestmark = pytest.mark.browser

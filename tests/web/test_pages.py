@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+
 from markup import parse_html, text_of, text_of_class
 
 JSON = {"Accept": "application/json"}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from markup import parse_html
 
 from contactpoint.settings import Mode
 from contactpoint.web.app import create_app
+
+from markup import parse_html
 
 PAGES = [
     ("GET", "/"),
