@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,9 +14,11 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
 from contactpoint.access.commands import users_app
+from contactpoint.access.demo import create_demo_users
 from contactpoint.audit.commands import audit_app
 from contactpoint.directory.services import directory_statistics
 from contactpoint.logs import configure_logging
+from contactpoint.organisations.services import councils
 from contactpoint.schema.services import (
     SchemaOutOfDateError,
     current_revision,
@@ -174,11 +177,36 @@ def demo(
                 )
             else:
                 held = _seed_demo(sessions, children=children, seed=seed)
+            _show_demo_users(sessions, settings)
         banner = (
             f"ContactPoint demo is running on http://localhost:{port} over {held:,} active "
             f"synthetic children ({describe(engine)})."
         )
         serve_web(settings, host=host, port=port, banner=banner)
+
+
+def _show_demo_users(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """Make (or put back) one ready user per role and say how to sign in as each."""
+    with sessions() as session:
+        council = councils(session)[0]
+        users = create_demo_users(
+            session, settings=settings, council_id=council.id, now=dt.datetime.now(dt.UTC)
+        )
+        session.commit()
+        table = Table(title="Demo users (development mode only)")
+        for column in ("username", "acting as", "organisation"):
+            table.add_column(column)
+        for user in users:
+            roles = ", ".join(role.value for role in user.roles)
+            if user.child_protection_officer:
+                roles += " (may override a shield)"
+            table.add_row(user.username, roles, user.organisation)
+        console.print(table)
+        console.print(
+            f"Sign in with the password [bold]{users[0].password}[/] and a one-time code from\n"
+            "  CONTACTPOINT_MODE=development .venv/bin/contactpoint users totp USERNAME",
+            highlight=False,
+        )
 
 
 def _seed_demo(sessions: sessionmaker[Session], *, children: int, seed: int) -> int:
