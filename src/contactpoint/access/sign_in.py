@@ -216,11 +216,9 @@ def set_up_totp(
     session: Session, *, pending_token: str, sealer: Sealer, now: dt.datetime
 ) -> TotpSetUp | SignInRefused:
     """Step 2 at first sign-in: a new authenticator app secret, with its QR code."""
-    pending = _pending(session, token=pending_token, now=now)
-    if pending is None:
-        return SignInRefused(TIMED_OUT)
-    if not pending.may_set_up_second_factor:
-        return SignInRefused(NO_SET_UP)
+    pending = _pending_set_up(session, token=pending_token, now=now)
+    if isinstance(pending, SignInRefused):
+        return pending
     set_up = second_factor.begin_totp_set_up(pending.user, sealer=sealer)
     session.flush()
     return set_up
@@ -236,11 +234,9 @@ def confirm_totp(
     now: dt.datetime,
 ) -> SecondFactorOutcome:
     """Step 2 at first sign-in: the first code from the newly set-up app."""
-    pending = _pending(session, token=pending_token, now=now)
-    if pending is None:
-        return SignInRefused(TIMED_OUT)
-    if not pending.may_set_up_second_factor:
-        return SignInRefused(NO_SET_UP)
+    pending = _pending_set_up(session, token=pending_token, now=now)
+    if isinstance(pending, SignInRefused):
+        return pending
     refused = _throttled_pending(session, pending, client_key=client_key, now=now)
     if refused is not None:
         return refused
@@ -263,11 +259,9 @@ def confirm_totp(
 def passkey_set_up_options(
     session: Session, *, pending_token: str, relying_party: RelyingParty, now: dt.datetime
 ) -> str | SignInRefused:
-    pending = _pending(session, token=pending_token, now=now)
-    if pending is None:
-        return SignInRefused(TIMED_OUT)
-    if not pending.may_set_up_second_factor:
-        return SignInRefused(NO_SET_UP)
+    pending = _pending_set_up(session, token=pending_token, now=now)
+    if isinstance(pending, SignInRefused):
+        return pending
     return passkeys.begin_passkey_registration(
         session, user=pending.user, relying_party=relying_party, now=now
     )
@@ -281,11 +275,9 @@ def register_passkey(
     relying_party: RelyingParty,
     now: dt.datetime,
 ) -> SecondFactorOutcome:
-    pending = _pending(session, token=pending_token, now=now)
-    if pending is None:
-        return SignInRefused(TIMED_OUT)
-    if not pending.may_set_up_second_factor:
-        return SignInRefused(NO_SET_UP)
+    pending = _pending_set_up(session, token=pending_token, now=now)
+    if isinstance(pending, SignInRefused):
+        return pending
     try:
         passkeys.finish_passkey_registration(
             session,
@@ -369,6 +361,18 @@ def _accepted(
     pending.second_factor_method = method.value
     session.flush()
     return SecondFactorAccepted(pending_token=token, roles=tuple(sorted(user.roles)))
+
+
+def _pending_set_up(
+    session: Session, *, token: str, now: dt.datetime
+) -> PendingSignIn | SignInRefused:
+    """A pending sign-in that started from a one-time link, so may set up a second factor."""
+    pending = _pending(session, token=token, now=now)
+    if pending is None:
+        return SignInRefused(TIMED_OUT)
+    if not pending.may_set_up_second_factor:
+        return SignInRefused(NO_SET_UP)
+    return pending
 
 
 def _pending(session: Session, *, token: str, now: dt.datetime) -> PendingSignIn | None:
