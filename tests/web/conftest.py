@@ -15,8 +15,7 @@ import pytest
 import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from playwright.sync_api import sync_playwright
-
-from contactpoint.web.app import create_app
+from web_app import Clock, build_app
 
 from markup import parse_html
 
@@ -34,22 +33,14 @@ def web_settings(app_settings):
     return app_settings
 
 
-def failing_view() -> None:
-    # What an unexpected error might carry: a child's name and date of birth.
-    raise RuntimeError("cannot link Amelia Hartley born 2014-03-02")
-
-
-def numbered_view(number: int) -> dict[str, int]:
-    return {"number": number}
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
 
 
 @pytest.fixture
-def app(web_settings):
-    """The app, with two test-only routes: one that fails and one that validates."""
-    app = create_app(web_settings)
-    app.add_api_route("/test-only/failure", failing_view)
-    app.add_api_route("/test-only/numbers", numbered_view)
-    return app
+def app(web_settings, clock):
+    return build_app(web_settings, clock)
 
 
 class WebClient:
@@ -64,6 +55,11 @@ class WebClient:
         if response.headers.get("content-type", "").startswith("text/html"):
             parse_html(response.text)  # fails on malformed markup
         return response
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        """The cookies the app has set, as a browser would keep them."""
+        return self._client.cookies
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)

@@ -103,7 +103,7 @@ def test_an_unexpected_error_shows_no_detail_and_logs_only_a_reference(client, c
         assert leak not in response.text
     [record] = caplog.records
     assert record.getMessage().startswith(
-        f"unexpected RuntimeError in request {reference} at conftest.py:"
+        f"unexpected RuntimeError in request {reference} at web_app.py:"
     )
     assert "failing_view" in record.getMessage()
     for leak in PERSONAL_DATA:

@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from contactpoint.settings import Mode
+from contactpoint.access.credentials import Sealer
+from contactpoint.settings import Mode, SettingsError
 from contactpoint.storage.engine import engine_from_settings, session_factory
-from contactpoint.web import views
+from contactpoint.web import account_views, link_views, sign_in_views, views
 from contactpoint.web.assets import locate_assets, mount_assets
+from contactpoint.web.authorisation import install_access_handlers, undeclared_routes
+from contactpoint.web.dependencies import utc_now
 from contactpoint.web.errors import UnexpectedErrorMiddleware, install_error_handlers
+from contactpoint.web.forms import form_key
 from contactpoint.web.request_ids import RequestIdMiddleware
 from contactpoint.web.security import SecurityHeadersMiddleware
 from contactpoint.web.templating import SERVICE_NAME, make_templates
@@ -31,7 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
     Refuses (``SettingsError``) to build outside development mode with the default
     secret, and when GOV.UK Frontend's files have not been installed.
     """
-    settings.require_secret()
+    secret = settings.require_secret()
     assets = locate_assets(settings)
     engine = engine_from_settings(settings)
     app = FastAPI(
@@ -47,19 +51,28 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.templates = make_templates(assets)
+    app.state.sealer = Sealer(secret)
+    app.state.form_key = form_key(secret)
+    app.state.clock = utc_now
     # The last added runs first: ids and headers wrap the 500 page too.
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, strict_transport=settings.mode is Mode.PRODUCTION)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    app.include_router(views.router)
+    install_access_handlers(app)
+    for router in (views.router, sign_in_views.router, link_views.router, account_views.router):
+        app.include_router(router)
     mount_assets(app, assets)
     return app
 
 
 def _disposing(engine: Engine) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        undeclared = undeclared_routes(app)
+        if undeclared:
+            # Safety is never opt-in: a route with no access requirement stops the service.
+            raise SettingsError(f"routes without an access requirement: {', '.join(undeclared)}")
         try:
             yield
         finally:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 ASSETS_PATH: Final = "/assets"
 STATIC_PATH: Final = "/static"
+SCRIPTS_PATH: Final = "/scripts"  # our own scripts, served by the app (CSP: script-src 'self')
+_SCRIPTS_DIR: Final = Path(__file__).resolve().parent / "scripts"
 STYLESHEET: Final = "govuk-frontend.min.css"
 SCRIPT: Final = "govuk-frontend.min.js"
 
@@ -62,6 +64,7 @@ def locate_assets(settings: Settings) -> FrontendAssets:
 def mount_assets(app: FastAPI, assets: FrontendAssets) -> None:
     app.mount(ASSETS_PATH, StaticFiles(directory=assets.directory / "assets"), name="assets")
     app.mount(STATIC_PATH, StaticFiles(directory=assets.directory), name="static")
+    app.mount(SCRIPTS_PATH, StaticFiles(directory=_SCRIPTS_DIR), name="scripts")
 
 
 def is_asset_path(path: str) -> bool:

@@ -45,4 +45,9 @@ def templates_of(request: Request) -> Jinja2Templates:
 
 
 def _request_context(request: Request) -> dict[str, Any]:
-    return {"cspNonce": csp_nonce(request), "request_id": request_id(request)}
+    active = getattr(request.state, "active_session", None)
+    return {
+        "cspNonce": csp_nonce(request),
+        "request_id": request_id(request),
+        "active_session": active,
+    }

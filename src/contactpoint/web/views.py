@@ -9,6 +9,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from contactpoint.access.permissions import PUBLIC
+from contactpoint.web.authorisation import requires
 from contactpoint.web.dependencies import DatabaseSession
 from contactpoint.web.templating import templates_of
 
@@ -17,12 +19,14 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+@router.get(
+    "/", response_class=HTMLResponse, include_in_schema=False, dependencies=[requires(PUBLIC)]
+)
 async def start_page(request: Request) -> HTMLResponse:
     return templates_of(request).TemplateResponse(request, "start.html")
 
 
-@router.get("/health")
+@router.get("/health", dependencies=[requires(PUBLIC, api=True)])
 def health(session: DatabaseSession) -> JSONResponse:
     """Whether the service can reach its database; never why not (that goes to the log)."""
     try:

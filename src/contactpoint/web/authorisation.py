@@ -1,0 +1,251 @@
+"""Every route declares its access requirement, and this module alone enforces it.
+
+A route declares ``requires(permission)`` (or ``requires(PUBLIC)``) as a dependency.
+On every request the guard resumes the session from its cookie
+(:func:`contactpoint.access.sessions.resume_session`), asks
+:func:`contactpoint.access.policy.decide`, and checks the form token of every POST.
+It never decides anything itself. The outcomes:
+
+- not signed in, or the session timed out: pages redirect to the sign-in page (which
+  says why the session ended), JSON endpoints answer 401;
+- a condition of access has lapsed: 403, saying which and who can restore it; the
+  session has ended;
+- signed in but not allowed: 403, and an ``access_denied`` event in the audit trail;
+- a POST without its form token: 400.
+
+A route with no declaration is refused at start-up (:func:`undeclared_routes`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import Mount
+
+from contactpoint.access import audit_trail
+from contactpoint.access.permissions import AccessRequirement, Public
+from contactpoint.access.policy import Decision, decide
+from contactpoint.access.sessions import (
+    AccessStopped,
+    ActiveSession,
+    SessionEnded,
+    check_csrf,
+    resume_session,
+)
+from contactpoint.web.cookies import Cookie, read_cookie
+from contactpoint.web.dependencies import DatabaseSession, now_for
+from contactpoint.web.errors import PROBLEM_JSON
+from contactpoint.web.forms import (
+    FORM_TOKEN_FIELD,
+    BadFormError,
+    ForgedFormError,
+    FormForChecking,
+    field,
+    pre_session_form_is_genuine,
+)
+from contactpoint.web.request_ids import request_id
+from contactpoint.web.templating import templates_of
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from sqlalchemy.orm import Session
+    from starlette.responses import Response
+    from starlette.routing import BaseRoute
+
+SIGN_IN_PATH: Final = "/sign-in"
+API_PREFIX: Final = "/api/"
+# Mounted static files and FastAPI's own schema route: public, and no view of ours.
+PUBLIC_MOUNTS: Final = frozenset({"/assets", "/static", "/scripts"})
+PUBLIC_FRAMEWORK_ROUTES: Final = frozenset({"/openapi.json"})
+_MAX_RETURN_PATH: Final = 512
+
+
+class NotSignedInError(Exception):
+    def __init__(self, ended: SessionEnded, *, api: bool) -> None:
+        super().__init__(ended.message)
+        self.ended = ended
+        self.api = api
+
+
+class AccessStoppedError(Exception):
+    def __init__(self, stopped: AccessStopped, *, api: bool) -> None:
+        super().__init__(stopped.message)
+        self.stopped = stopped
+        self.api = api
+
+
+class RefusedError(Exception):
+    def __init__(self, decision: Decision, *, api: bool) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
+        self.api = api
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The dependency that enforces a route's declared requirement."""
+
+    requirement: AccessRequirement
+    api: bool = False
+    touch: bool = True  # False: asking how long is left is not activity
+
+    def __call__(
+        self, request: Request, session: DatabaseSession, form: FormForChecking
+    ) -> ActiveSession | None:
+        api = self.api or request.url.path.startswith(API_PREFIX)
+        posted = request.method == "POST"
+        if isinstance(self.requirement, Public):
+            if posted and not pre_session_form_is_genuine(request, form):
+                raise ForgedFormError
+            return None
+        active = self._resume(request, session, api=api)
+        decision = decide(active.principal, self.requirement)
+        if not decision.allowed:
+            _record_refusal(request, session, active=active, decision=decision)
+            raise RefusedError(decision, api=api)
+        if posted and not check_csrf(active.user_session, field(form, FORM_TOKEN_FIELD)):
+            raise ForgedFormError
+        request.state.active_session = active
+        return active
+
+    def _resume(self, request: Request, session: Session, *, api: bool) -> ActiveSession:
+        token = read_cookie(request, Cookie.SESSION)
+        state = resume_session(session, token=token, now=now_for(request), touch=self.touch)
+        session.commit()  # the activity, or the end of a session that timed out
+        if isinstance(state, SessionEnded):
+            raise NotSignedInError(state, api=api)
+        if isinstance(state, AccessStopped):
+            raise AccessStoppedError(state, api=api)
+        return state
+
+
+def requires(requirement: AccessRequirement, *, api: bool = False, touch: bool = True) -> Any:
+    """Declare a route's access requirement: ``dependencies=[requires(...)]`` or a parameter."""
+    return Depends(Guard(requirement, api=api, touch=touch))
+
+
+def declared_requirement(route: APIRoute) -> AccessRequirement | None:
+    """The requirement a route declared, if any (found among its dependencies)."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        if isinstance(dependency.call, Guard):
+            return dependency.call.requirement
+        pending.extend(dependency.dependencies)
+    return None
+
+
+def route_table(app: FastAPI) -> list[tuple[str, BaseRoute]]:
+    """Every route of the app as served (included routers flattened), with its path."""
+    return [
+        (context.path or "", context.original_route) for context in iter_route_contexts(app.routes)
+    ]
+
+
+def undeclared_routes(app: FastAPI) -> list[str]:
+    """Every route that declares no access requirement (there must be none).
+
+    A requirement counts only when declared on the route itself, where a reader sees it.
+    """
+    undeclared = []
+    for path, route in route_table(app):
+        if isinstance(route, APIRoute):
+            declared = declared_requirement(route) is not None
+        elif isinstance(route, Mount):
+            declared = path in PUBLIC_MOUNTS
+        else:
+            declared = path in PUBLIC_FRAMEWORK_ROUTES
+        if not declared:
+            undeclared.append(path)
+    return undeclared
+
+
+def safe_return_path(candidate: str) -> str | None:
+    """``candidate`` if it is a path on this service (never another site's address)."""
+    if not candidate.startswith("/") or candidate.startswith(("//", "/\\")):
+        return None
+    if len(candidate) > _MAX_RETURN_PATH or any(ord(c) < 0x20 or c == "\\" for c in candidate):  # noqa: PLR2004 - control characters
+        return None
+    return candidate
+
+
+def install_access_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(NotSignedInError, _not_signed_in)
+    app.add_exception_handler(AccessStoppedError, _access_stopped)
+    app.add_exception_handler(RefusedError, _refused)
+    app.add_exception_handler(ForgedFormError, _forged_form)
+    app.add_exception_handler(BadFormError, _bad_form)
+
+
+def _record_refusal(
+    request: Request, session: Session, *, active: ActiveSession, decision: Decision
+) -> None:
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    audit_trail.access_denied(
+        session, principal=active.principal, decision=decision, route=template
+    )
+    session.commit()
+
+
+def problem(request: Request, status: HTTPStatus, detail: str) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": status.phrase,
+        "status": status.value,
+        "detail": detail,
+        "request_id": request_id(request),
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _page(request: Request, template: str, status: HTTPStatus, **context: Any) -> Response:
+    return templates_of(request).TemplateResponse(request, template, context, status_code=status)
+
+
+async def _not_signed_in(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotSignedInError)  # noqa: S101 - registered for this class only
+    if exc.api:
+        return problem(request, HTTPStatus.UNAUTHORIZED, exc.ended.message)
+    query = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return_to = safe_return_path(query) if request.method == "GET" else None
+    target = SIGN_IN_PATH + (f"?{urlencode({'next': return_to})}" if return_to else "")
+    return RedirectResponse(target, status_code=HTTPStatus.SEE_OTHER)
+
+
+async def _access_stopped(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AccessStoppedError)  # noqa: S101 - registered for this class only
+    if exc.api:
+        return problem(request, HTTPStatus.FORBIDDEN, exc.stopped.message)
+    lapsed = exc.stopped.lapsed
+    return _page(request, "errors/access-stopped.html", HTTPStatus.FORBIDDEN, lapsed=lapsed)
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RefusedError)  # noqa: S101 - registered for this class only
+    if exc.api:
+        return problem(request, HTTPStatus.FORBIDDEN, exc.decision.reason)
+    reason = exc.decision.reason
+    return _page(request, "errors/access-refused.html", HTTPStatus.FORBIDDEN, reason=reason)
+
+
+async def _forged_form(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ForgedFormError)  # noqa: S101 - registered for this class only
+    status = HTTPStatus.BAD_REQUEST
+    if request.url.path.startswith(API_PREFIX) or "json" in request.headers.get("accept", ""):
+        return problem(request, status, "The form's security token is missing or out of date.")
+    return _page(request, "errors/form-expired.html", status)
+
+
+async def _bad_form(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadFormError)  # noqa: S101 - registered for this class only
+    status = HTTPStatus(exc.status)
+    if request.url.path.startswith(API_PREFIX) or "json" in request.headers.get("accept", ""):
+        return problem(request, status, "Send the form as the page does.")
+    return _page(request, "errors/request-problem.html", status)
