@@ -15,9 +15,9 @@ import pytest
 import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from playwright.sync_api import sync_playwright
-from web_app import Clock, build_app
 
 from markup import parse_html
+from web_app import Clock, build_app
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

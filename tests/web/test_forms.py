@@ -5,6 +5,11 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import pytest
+
+from contactpoint.access.models import LinkPurpose
+from contactpoint.access.policy import Role
+
+import factories
 from accounts import (
     form_token,
     issue_link,
@@ -13,11 +18,6 @@ from accounts import (
     post_form,
     session_cookie,
 )
-
-from contactpoint.access.models import LinkPurpose
-from contactpoint.access.policy import Role
-
-import factories
 from markup import parse_html, text_of, text_of_class
 
 FORMS_BEFORE_SIGN_IN = ["/sign-in", "/sign-in/code", "/sign-in/role", "/sign-in/set-up"]

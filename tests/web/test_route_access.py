@@ -9,18 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from accounts import (
-    denials_of,
-    events_of,
-    make_account,
-    open_session_for,
-    session_cookie,
-    set_last_seen,
-)
 from fastapi.routing import APIRoute
 from pydantic import SecretStr
 from sqlalchemy import select
-from web_app import build_app
 
 from contactpoint.access.permissions import Permission, Public
 from contactpoint.access.policy import ROLE_GRANTS, Role
@@ -30,8 +21,17 @@ from contactpoint.settings import Mode, Settings, SettingsError
 from contactpoint.web.authorisation import declared_requirement, route_table, undeclared_routes
 
 import factories
+from accounts import (
+    denials_of,
+    events_of,
+    make_account,
+    open_session_for,
+    session_cookie,
+    set_last_seen,
+)
 from factories import NOW
 from markup import parse_html, text_of, text_of_class
+from web_app import build_app
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from http import HTTPStatus
 
+from contactpoint.access.policy import Role
+
+import factories
 from accounts import (
     form_token,
     last_seen,
@@ -13,10 +16,6 @@ from accounts import (
     session_cookie,
     set_last_seen,
 )
-
-from contactpoint.access.policy import Role
-
-import factories
 from factories import NOW
 from markup import parse_html
 

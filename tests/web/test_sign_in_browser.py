@@ -6,12 +6,12 @@ import datetime as dt
 
 import pyotp
 import pytest
-from accounts import SESSION_COOKIE, age_session, issue_link, make_account, open_session_for
 
 from contactpoint.access.models import LinkPurpose
 from contactpoint.access.policy import Role
 
 import factories
+from accounts import SESSION_COOKIE, age_session, issue_link, make_account, open_session_for
 from browser import assert_accessible, watch_console_errors
 from factories import NOW, TEST_PASSWORD
 

@@ -7,14 +7,6 @@ from http import HTTPStatus
 
 import pyotp
 import pytest
-from accounts import (
-    events_of,
-    form_token,
-    issue_link,
-    make_account,
-    post_form,
-    sign_in_through_pages,
-)
 
 from contactpoint.access.models import LinkPurpose
 from contactpoint.access.policy import Role
@@ -24,6 +16,14 @@ from contactpoint.settings import Mode
 from contactpoint.web.app import create_app
 
 import factories
+from accounts import (
+    events_of,
+    form_token,
+    issue_link,
+    make_account,
+    post_form,
+    sign_in_through_pages,
+)
 from factories import NOW
 from markup import parse_html, text_of, text_of_class
 
