@@ -16,6 +16,7 @@ from contactpoint.access.second_factor import (
     confirm_totp_set_up,
     verify_totp,
 )
+from contactpoint.access.sign_in import begin_pending_sign_in
 
 import factories
 from factories import NOW
@@ -101,6 +102,21 @@ def test_set_up_gives_a_qr_code_and_the_key_and_works_once_a_code_confirms_it(db
     )
     assert confirmed
     assert user.has_totp
+
+
+def test_showing_the_set_up_again_keeps_the_secret_so_a_scanned_code_stays_good(db_session):
+    user = factories.practitioner(db_session, with_totp=False)
+    first = begin_totp_set_up(user, sealer=factories.sealer())
+    again = begin_totp_set_up(user, sealer=factories.sealer())
+    assert again.secret == first.secret
+
+
+def test_a_new_sign_in_from_a_link_starts_with_a_secret_nobody_has_seen(db_session):
+    user = factories.practitioner(db_session, with_totp=False)
+    shown = begin_totp_set_up(user, sealer=factories.sealer())
+    begin_pending_sign_in(db_session, user=user, may_set_up=True, now=NOW)
+    fresh = begin_totp_set_up(user, sealer=factories.sealer())
+    assert fresh.secret != shown.secret
 
 
 def test_set_up_is_not_confirmed_by_a_wrong_code(db_session):

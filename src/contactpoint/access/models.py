@@ -159,7 +159,7 @@ class PendingSignIn(Base):
     started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     second_factor_verified_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
-    second_factor_method: Mapped[str | None] = mapped_column(String(16))  # totp, webauthn
+    second_factor_method: Mapped[str | None] = mapped_column(String(16))  # totp, passkey
 
     user: Mapped[UserAccount] = relationship()
 

@@ -67,15 +67,20 @@ def current_code(user: UserAccount, *, sealer: Sealer, now: dt.datetime) -> str:
 
 
 def begin_totp_set_up(user: UserAccount, *, sealer: Sealer) -> TotpSetUp:
-    """Give ``user`` a new, unconfirmed secret; it works once a code from it is confirmed."""
+    """The unconfirmed secret of ``user``, made now if there is none; it works once confirmed.
+
+    Showing the set-up page again shows the same secret, so a QR code already
+    scanned stays good; each sign-in from a one-time link starts with a fresh one
+    (:func:`forget_unconfirmed_totp`).
+    """
     if user.has_totp:
         raise SecondFactorSetUpError(
             "An authenticator app is already set up; it must be reset before another is added."
         )
-    secret = new_totp_secret()
-    user.totp_secret_sealed = sealer.seal(secret)
-    user.totp_confirmed_at = None
-    user.totp_last_used_step = None
+    if user.totp_secret_sealed is None:
+        user.totp_secret_sealed = sealer.seal(new_totp_secret())
+        user.totp_last_used_step = None
+    secret = sealer.unseal(user.totp_secret_sealed)
     uri = provisioning_uri(username=user.username, secret=secret)
     return TotpSetUp(secret=secret, provisioning_uri=uri, qr_code_svg=qr_code_svg(uri))
 
@@ -118,6 +123,12 @@ def qr_code_svg(uri: str) -> str:
     """The QR code as inline SVG markup, titled for screen readers."""
     qr_code = segno.make(uri, error="m")
     return str(qr_code.svg_inline(scale=4, title="QR code for your authenticator app"))
+
+
+def forget_unconfirmed_totp(user: UserAccount) -> None:
+    """Drop a secret that was shown but never confirmed (someone may have seen it)."""
+    if user.totp_confirmed_at is None:
+        clear_totp(user)
 
 
 def clear_totp(user: UserAccount) -> None:

@@ -121,6 +121,8 @@ def begin_pending_sign_in(
     session: Session, *, user: UserAccount, may_set_up: bool, now: dt.datetime
 ) -> SecondFactorNeeded:
     """Step 1 done (by password, or by a one-time link with ``may_set_up``)."""
+    if may_set_up:
+        second_factor.forget_unconfirmed_totp(user)
     token = new_token()
     pending = PendingSignIn(
         id=digest(token),
