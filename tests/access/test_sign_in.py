@@ -21,10 +21,11 @@ from contactpoint.access.sign_in import (
     SecondFactorNeeded,
     SignInRefused,
     authenticate,
+    begin_pending_sign_in,
     start_session,
 )
 from contactpoint.audit.events import ActorKind, EventType, Outcome
-from contactpoint.audit.models import AuditEventRow
+from contactpoint.audit.models import AuditEventDetails, AuditEventRow
 
 import factories
 from factories import NOW, TEST_PASSWORD
@@ -248,6 +249,21 @@ def test_a_lapsed_background_check_stops_sign_in_saying_why_and_who_can_restore_
     assert "expired on 24 November 2026" in stopped.message
     assert "ContactPoint team" in stopped.message
     assert "can record a new check" in stopped.message
+
+
+def test_a_sign_in_refused_for_a_lapsed_condition_records_how_it_began(db_session):
+    user = factories.lapsed_check(db_session)
+    pending = begin_pending_sign_in(db_session, user=user, may_set_up=True, now=NOW)
+    stopped = code_step(db_session, user, pending.pending_token)
+    assert isinstance(stopped, AccessStopped)
+    refused = db_session.scalars(
+        select(AuditEventRow)
+        .where(AuditEventRow.event_type == EventType.SIGN_IN)
+        .order_by(AuditEventRow.sequence.desc())
+    ).first()
+    details = db_session.get(AuditEventDetails, refused.sequence).details
+    assert refused.outcome == Outcome.DENIED
+    assert '"method":"link_totp"' in details.replace(" ", "")
 
 
 def test_a_suspended_user_cannot_sign_in(db_session):

@@ -74,13 +74,21 @@ def sign_in_failed(
 
 
 def access_stopped(
-    session: Session, *, user: UserAccount, user_session: UserSession | None = None
+    session: Session,
+    *,
+    user: UserAccount,
+    user_session: UserSession | None = None,
+    method: str = "password",
 ) -> None:
-    """A condition of access has lapsed: at sign-in (refused) or mid-session (signed out)."""
+    """A condition of access has lapsed: at sign-in (refused) or mid-session (signed out).
+
+    ``method`` is how the refused sign-in began and went on (``password_totp``,
+    ``link_passkey``...), as for a successful one.
+    """
     if user_session is None:
         actor = _user_actor(user)
         event = events.sign_in_event(
-            actor, outcome=Outcome.DENIED, method="password", failure="access_lapsed"
+            actor, outcome=Outcome.DENIED, method=method, failure="access_lapsed"
         )
     else:
         actor = _user_actor(user, role=user_session.acting_role, user_session=user_session)

@@ -307,13 +307,11 @@ def start_session(
     if acting_role not in user.roles:
         return SignInRefused(NO_SUCH_ROLE)
     lapsed = access_conditions(user, user.organisation, today=now.date())
-    method = ("link_" if pending.may_set_up_second_factor else "password_") + (
-        pending.second_factor_method or SecondFactorMethod.TOTP
-    )
+    method = _sign_in_method(pending)
     session.delete(pending)
     session.flush()
     if lapsed:
-        audit_trail.access_stopped(session, user=user)
+        audit_trail.access_stopped(session, user=user, method=method)
         return AccessStopped(lapsed=tuple(lapsed))
     return open_session(session, user=user, acting_role=acting_role, method=method, now=now)
 
@@ -355,14 +353,21 @@ def _accepted(
     user = pending.user
     lapsed = access_conditions(user, user.organisation, today=now.date())
     if lapsed:
+        pending.second_factor_method = method.value
         session.delete(pending)
         session.flush()
-        audit_trail.access_stopped(session, user=user)
+        audit_trail.access_stopped(session, user=user, method=_sign_in_method(pending))
         return AccessStopped(lapsed=tuple(lapsed))
     pending.second_factor_verified_at = now
     pending.second_factor_method = method.value
     session.flush()
     return SecondFactorAccepted(pending_token=token, roles=tuple(sorted(user.roles)))
+
+
+def _sign_in_method(pending: PendingSignIn) -> str:
+    """How this sign-in began and went on, for the audit trail: ``link_totp``..."""
+    began = "link_" if pending.may_set_up_second_factor else "password_"
+    return began + (pending.second_factor_method or SecondFactorMethod.TOTP)
 
 
 def _pending_set_up(
