@@ -10,7 +10,17 @@ from fastapi import FastAPI
 from contactpoint.access.credentials import Sealer
 from contactpoint.settings import Mode, SettingsError
 from contactpoint.storage.engine import engine_from_settings, session_factory
-from contactpoint.web import account_views, link_views, sign_in_views, views
+from contactpoint.web import (
+    account_views,
+    api_views,
+    audit_views,
+    link_views,
+    passkey_views,
+    reauthentication_views,
+    sign_in_views,
+    user_views,
+    views,
+)
 from contactpoint.web.assets import locate_assets, mount_assets
 from contactpoint.web.authorisation import install_access_handlers, undeclared_routes
 from contactpoint.web.dependencies import utc_now
@@ -62,6 +72,11 @@ def create_app(settings: Settings) -> FastAPI:
     install_access_handlers(app)
     for router in (views.router, sign_in_views.router, link_views.router, account_views.router):
         app.include_router(router)
+    app.include_router(audit_views.router)
+    app.include_router(reauthentication_views.router)
+    app.include_router(passkey_views.router)
+    app.include_router(user_views.router)
+    app.include_router(api_views.router)
     mount_assets(app, assets)
     return app
 

@@ -11,7 +11,16 @@ It never decides anything itself. The outcomes:
 - a condition of access has lapsed: 403, saying which and who can restore it; the
   session has ended;
 - signed in but not allowed: 403, and an ``access_denied`` event in the audit trail;
+- allowed only after re-authenticating lately (a high-risk permission): the refusal
+  is recorded as above, and pages redirect (303) to ``/reauthenticate?next=...``;
 - a POST without its form token: 400.
+
+On ``/api/`` routes a request may instead carry ``Authorization: Bearer <token>``: the
+token is authenticated by :func:`contactpoint.access.tokens.authenticate_token`
+(expiry, revocation, scopes, the holder's conditions of access) and then the policy
+decides as for a session. Such a request reads no cookie, so it needs no form token
+(CSRF rides on cookies). A missing, unknown, expired or revoked token answers 401 with
+``WWW-Authenticate: Bearer``; a token whose holder's access has lapsed, 403.
 
 A route with no declaration is refused at start-up (:func:`undeclared_routes`).
 """
@@ -20,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
@@ -30,13 +39,19 @@ from starlette.routing import Mount
 
 from contactpoint.access import audit_trail
 from contactpoint.access.permissions import AccessRequirement, Public
-from contactpoint.access.policy import Decision, decide
+from contactpoint.access.policy import AccessDeniedError, Decision, Principal, decide
 from contactpoint.access.sessions import (
     AccessStopped,
     ActiveSession,
     SessionEnded,
     check_csrf,
     resume_session,
+)
+from contactpoint.access.tokens import (
+    TokenAccepted,
+    TokenRefusal,
+    TokenRefused,
+    authenticate_token,
 )
 from contactpoint.web.cookies import Cookie, read_cookie
 from contactpoint.web.dependencies import DatabaseSession, now_for
@@ -59,11 +74,17 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
 SIGN_IN_PATH: Final = "/sign-in"
+REAUTHENTICATE_PATH: Final = "/reauthenticate"
 API_PREFIX: Final = "/api/"
 # Mounted static files and FastAPI's own schema route: public, and no view of ours.
 PUBLIC_MOUNTS: Final = frozenset({"/assets", "/static", "/scripts"})
 PUBLIC_FRAMEWORK_ROUTES: Final = frozenset({"/openapi.json"})
 _MAX_RETURN_PATH: Final = 512
+_MAX_BEARER_TOKEN: Final = 200
+_BEARER: Final = "bearer"
+_NO_TOKEN: Final = TokenRefused(
+    TokenRefusal.UNKNOWN, "Send an API token in the header Authorization: Bearer <token>."
+)
 
 
 class NotSignedInError(Exception):
@@ -78,6 +99,14 @@ class AccessStoppedError(Exception):
         super().__init__(stopped.message)
         self.stopped = stopped
         self.api = api
+
+
+class TokenRefusedError(Exception):
+    """An API request whose bearer token was refused (401, or 403 when access lapsed)."""
+
+    def __init__(self, refused: TokenRefused) -> None:
+        super().__init__(refused.message)
+        self.refused = refused
 
 
 class RefusedError(Exception):
@@ -104,15 +133,25 @@ class Guard:
             if posted and not pre_session_form_is_genuine(request, form):
                 raise ForgedFormError
             return None
+        if _carries_bearer_token(request):
+            # No cookie is read, so no form token is needed: CSRF rides on cookies.
+            self._allow(request, session, _token_holder(request, session), api=True)
+            return None
         active = self._resume(request, session, api=api)
-        decision = decide(active.principal, self.requirement)
-        if not decision.allowed:
-            _record_refusal(request, session, active=active, decision=decision)
-            raise RefusedError(decision, api=api)
+        self._allow(request, session, active.principal, api=api)
         if posted and not check_csrf(active.user_session, field(form, FORM_TOKEN_FIELD)):
             raise ForgedFormError
         request.state.active_session = active
         return active
+
+    def _allow(
+        self, request: Request, session: Session, principal: Principal, *, api: bool
+    ) -> None:
+        decision = decide(principal, self.requirement)
+        if not decision.allowed:
+            _record_refusal(request, session, principal=principal, decision=decision)
+            raise RefusedError(decision, api=api)
+        request.state.principal = principal
 
     def _resume(self, request: Request, session: Session, *, api: bool) -> ActiveSession:
         token = read_cookie(request, Cookie.SESSION)
@@ -123,6 +162,34 @@ class Guard:
         if isinstance(state, AccessStopped):
             raise AccessStoppedError(state, api=api)
         return state
+
+
+def _carries_bearer_token(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX) and "authorization" in request.headers
+
+
+def _token_holder(request: Request, session: Session) -> Principal:
+    """Who the bearer token speaks for, or :class:`TokenRefusedError`."""
+    scheme, _, token = request.headers["authorization"].strip().partition(" ")
+    token = token.strip()
+    outcome: TokenAccepted | TokenRefused = _NO_TOKEN
+    if scheme.lower() == _BEARER and token and len(token) <= _MAX_BEARER_TOKEN:
+        outcome = authenticate_token(session, token=token, now=now_for(request))
+        session.commit()  # the token's last use
+    if isinstance(outcome, TokenRefused):
+        raise TokenRefusedError(outcome)
+    return outcome.principal
+
+
+def caller(request: Request) -> Principal:
+    """Who is calling: set by the route's guard (declared before this), session or token."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:  # a route that forgot its guard is refused, never served
+        raise NotSignedInError(SessionEnded(None, "Sign in to use this page."), api=True)
+    return principal
+
+
+Caller = Annotated[Principal, Depends(caller)]
 
 
 def requires(requirement: AccessRequirement, *, api: bool = False, touch: bool = True) -> Any:
@@ -179,22 +246,28 @@ def install_access_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotSignedInError, _not_signed_in)
     app.add_exception_handler(AccessStoppedError, _access_stopped)
     app.add_exception_handler(RefusedError, _refused)
+    app.add_exception_handler(TokenRefusedError, _token_refused)
     app.add_exception_handler(ForgedFormError, _forged_form)
     app.add_exception_handler(BadFormError, _bad_form)
+    app.add_exception_handler(AccessDeniedError, _denied_by_service)
 
 
 def _record_refusal(
-    request: Request, session: Session, *, active: ActiveSession, decision: Decision
+    request: Request, session: Session, *, principal: Principal, decision: Decision
 ) -> None:
     route = request.scope.get("route")
     template = getattr(route, "path", None)
-    audit_trail.access_denied(
-        session, principal=active.principal, decision=decision, route=template
-    )
+    audit_trail.access_denied(session, principal=principal, decision=decision, route=template)
     session.commit()
 
 
-def problem(request: Request, status: HTTPStatus, detail: str) -> JSONResponse:
+def problem(
+    request: Request,
+    status: HTTPStatus,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = {
         "type": "about:blank",
         "title": status.phrase,
@@ -202,7 +275,7 @@ def problem(request: Request, status: HTTPStatus, detail: str) -> JSONResponse:
         "detail": detail,
         "request_id": request_id(request),
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _page(request: Request, template: str, status: HTTPStatus, **context: Any) -> Response:
@@ -212,7 +285,8 @@ def _page(request: Request, template: str, status: HTTPStatus, **context: Any) -
 async def _not_signed_in(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotSignedInError)  # noqa: S101 - registered for this class only
     if exc.api:
-        return problem(request, HTTPStatus.UNAUTHORIZED, exc.ended.message)
+        challenge = {"WWW-Authenticate": "Bearer"}
+        return problem(request, HTTPStatus.UNAUTHORIZED, exc.ended.message, headers=challenge)
     query = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return_to = safe_return_path(query) if request.method == "GET" else None
     target = SIGN_IN_PATH + (f"?{urlencode({'next': return_to})}" if return_to else "")
@@ -227,12 +301,49 @@ async def _access_stopped(request: Request, exc: Exception) -> Response:
     return _page(request, "errors/access-stopped.html", HTTPStatus.FORBIDDEN, lapsed=lapsed)
 
 
+async def _token_refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TokenRefusedError)  # noqa: S101 - registered for this class only
+    refused = exc.refused
+    if refused.refusal is TokenRefusal.ACCESS_LAPSED:
+        return problem(request, HTTPStatus.FORBIDDEN, refused.message)
+    challenge = "Bearer" if refused is _NO_TOKEN else 'Bearer error="invalid_token"'
+    headers = {"WWW-Authenticate": challenge}
+    return problem(request, HTTPStatus.UNAUTHORIZED, refused.message, headers=headers)
+
+
 async def _refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RefusedError)  # noqa: S101 - registered for this class only
     if exc.api:
         return problem(request, HTTPStatus.FORBIDDEN, exc.decision.reason)
+    if exc.decision.needs_reauthentication:
+        return _to_reauthentication(request)
     reason = exc.decision.reason
     return _page(request, "errors/access-refused.html", HTTPStatus.FORBIDDEN, reason=reason)
+
+
+async def _denied_by_service(request: Request, exc: Exception) -> Response:
+    """A service's own policy check refused (the route's guard had let the caller in).
+
+    Services call ``require(decide(...))`` themselves so that a forgotten check fails
+    safe; their refusal is answered and audited like the guard's, never as a 500.
+    """
+    assert isinstance(exc, AccessDeniedError)  # noqa: S101 - registered for this class only
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is not None:
+        with request.app.state.sessions() as session:
+            _record_refusal(request, session, principal=principal, decision=exc.decision)
+    if request.url.path.startswith(API_PREFIX):
+        return problem(request, HTTPStatus.FORBIDDEN, exc.decision.reason)
+    reason = exc.decision.reason
+    return _page(request, "errors/access-refused.html", HTTPStatus.FORBIDDEN, reason=reason)
+
+
+def _to_reauthentication(request: Request) -> Response:
+    """A high-risk page, not confirmed lately: confirm who you are, then come back (GET)."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return_to = safe_return_path(here) if request.method == "GET" else None
+    target = REAUTHENTICATE_PATH + (f"?{urlencode({'next': return_to})}" if return_to else "")
+    return RedirectResponse(target, status_code=HTTPStatus.SEE_OTHER)
 
 
 async def _forged_form(request: Request, exc: Exception) -> Response:

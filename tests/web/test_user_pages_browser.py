@@ -1,0 +1,63 @@
+"""A council's team manages a user in a real browser: add, suspend, reinstate."""
+
+from __future__ import annotations
+
+import pytest
+
+import factories
+from accounts import make_account
+from browser import assert_accessible, watch_console_errors
+from factories import TEST_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(page, base: str, account) -> None:
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Username").fill(account.username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/sign-in/code")
+    page.get_by_label("Enter the code from your authenticator app").fill(account.code())
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/home")
+
+
+def _unexpected(errors: list[str]) -> list[str]:
+    return [error for error in errors if "the server responded with a status of 4" not in error]
+
+
+def test_a_council_team_member_adds_suspends_and_reinstates_a_user(app, live_server, browser_page):
+    account = make_account(app, factories.council_team)
+    page = browser_page
+    errors = watch_console_errors(page)
+    _sign_in(page, live_server, account)
+
+    page.goto(f"{live_server}/users")
+    assert_accessible(page)
+    page.get_by_role("button", name="Add a user").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Add user").click()  # nothing filled in
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert_accessible(page)
+    page.get_by_label("Username").fill("mary.seacole")
+    page.get_by_label("Full name").fill("Mary Seacole")
+    page.get_by_label("Organisation").select_option(index=1)
+    page.get_by_label("Practitioner").check()
+    page.get_by_role("button", name="Add user").click()
+
+    assert page.locator("h1").inner_text() == "User added"
+    assert "/account/links/" in page.locator("#one-time-link").inner_text()
+    assert_accessible(page)
+    page.get_by_role("link", name="Go to Mary Seacole's details").click()
+    assert_accessible(page)
+    page.get_by_label("Left the organisation").check()
+    page.get_by_role("button", name="Suspend Mary Seacole").click()
+    assert "Suspended" in page.locator(".govuk-summary-list").inner_text()
+    assert_accessible(page)
+    page.get_by_role("button", name="Reinstate Mary Seacole").click()
+    assert "Not suspended" in page.locator(".govuk-summary-list").inner_text()
+    page.get_by_role("button", name="Reset password").click()
+    assert page.locator("h1").inner_text() == "Link issued"
+    assert_accessible(page)
+    assert _unexpected(errors) == []
