@@ -30,6 +30,8 @@ from contactpoint.access.sign_in import (
     start_session,
     verify_passkey,
 )
+from contactpoint.audit.events import EventType
+from contactpoint.audit.models import AuditEventDetails, AuditEventRow
 from contactpoint.settings import Mode, Settings
 
 import factories
@@ -202,6 +204,13 @@ def test_a_wrong_passkey_at_sign_in_counts_as_a_failure(db_session, authenticato
         now=NOW,
     )
     assert refused == SignInRefused(WRONG_PASSKEY)
+    failed = db_session.scalars(
+        select(AuditEventRow)
+        .where(AuditEventRow.event_type == EventType.SIGN_IN)
+        .order_by(AuditEventRow.sequence.desc())
+    ).first()
+    details = db_session.get(AuditEventDetails, failed.sequence).details.replace(" ", "")
+    assert '"failure":"wrong_passkey"' in details
 
 
 def test_the_signature_counter_is_kept_to_detect_cloned_authenticators(

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from contactpoint.access.models import SessionEndReason, UserSession
+from contactpoint.access import throttling
+from contactpoint.access.models import SessionEndReason, SignInThrottle, UserSession
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import AccessCondition, Role, decide, principal_for_operator
 from contactpoint.access.reauthentication import reauthenticate
@@ -240,6 +241,18 @@ def test_reauthentication_with_a_wrong_password_or_reused_code_fails(db_session)
     assert reauthenticate_at(db_session, user, started, at, password=wrong) is None
     assert reauthenticate_at(db_session, user, started, at + MINUTE, code=used_code) is None
     assert started.user_session.reauthenticated_at is None
+
+
+def test_reauthenticating_clears_the_accounts_earlier_failures_as_signing_in_does(db_session):
+    user = factories.child_protection_officer(db_session)
+    started = sign_in(db_session, user)
+    wrong = "not my password"
+    assert reauthenticate_at(db_session, user, started, NOW + MINUTE, password=wrong) is None
+    account = throttling.account_key(user.username)
+    assert db_session.get(SignInThrottle, account) is not None
+    assert reauthenticate_at(db_session, user, started, NOW + 2 * MINUTE) is not None
+    db_session.expire_all()
+    assert db_session.get(SignInThrottle, account) is None
 
 
 def test_reauthentication_gives_the_session_a_new_token_and_the_old_one_stops_working(

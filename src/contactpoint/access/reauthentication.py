@@ -95,10 +95,11 @@ def _confirm(
     if throttle_check(session, username=user.username, client_key=client_key, now=now):
         return None
     passed = check_password(password, user.password_hash).hash_matches and second_factor_is_right()
+    audit_trail.reauthenticated(session, user=user, user_session=user_session, succeeded=passed)
     if not passed:
         keys = throttling.sign_in_keys(user.username, client_key)
         throttling.record_failure(session, keys=keys, now=now)
-    audit_trail.reauthenticated(session, user=user, user_session=user_session, succeeded=passed)
-    if not passed:
         return None
+    # As at sign-in: proving who you are clears the account's count of failures.
+    throttling.forget_failures(session, key=throttling.account_key(user.username))
     return rotate_after_reauthentication(session, user_session=user_session, now=now)

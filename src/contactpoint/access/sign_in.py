@@ -334,7 +334,7 @@ def _outcome(
             user=pending.user,
             client_key=client_key,
             method=method.value,
-            failure="wrong_code",
+            failure="wrong_passkey" if method is SecondFactorMethod.PASSKEY else "wrong_code",
             now=now,
         )
         return SignInRefused(refusal)
