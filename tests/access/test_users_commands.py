@@ -21,6 +21,7 @@ from contactpoint.access.sign_in import (
     confirm_totp,
     set_up_totp,
 )
+from contactpoint.access.tokens import TokenAccepted, TokenRefused, authenticate_token
 from contactpoint.audit.events import ActorKind
 from contactpoint.audit.models import AuditEventRow
 
@@ -191,3 +192,64 @@ def test_users_commands_before_db_upgrade_name_the_command_to_run(empty_database
     assert result.returncode == 1
     assert "contactpoint db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_operator_issues_a_token_shown_once_and_revokes_it(fresh_database):
+    with Session(fresh_database.engine) as session:
+        user = factories.practitioner(session)
+        username = user.username
+        session.commit()
+    issued = run_users(
+        "issue-token",
+        username,
+        "--role",
+        "practitioner",
+        "--scope",
+        "directory:child:search",
+        "--days",
+        "30",
+        database_url=fresh_database.url,
+    )
+    assert issued.returncode == 0, issued.stderr
+    token = re.search(r"keep it secret\): (\S+)", issued.stdout).group(1)
+    prefix = re.search(r"Known as (\S+);", issued.stdout).group(1)
+    with Session(fresh_database.engine) as session:
+        assert isinstance(
+            authenticate_token(session, token=token, now=factories.NOW), TokenAccepted
+        )
+    revoked = run_users("revoke-token", prefix, database_url=fresh_database.url)
+    assert revoked.returncode == 0, revoked.stderr
+    with Session(fresh_database.engine) as session:
+        later = dt.datetime.now(dt.UTC)
+        assert isinstance(authenticate_token(session, token=token, now=later), TokenRefused)
+
+
+def test_issuing_a_token_with_an_unknown_role_or_scope_says_which_and_issues_nothing(
+    fresh_database,
+):
+    with Session(fresh_database.engine) as session:
+        username = factories.practitioner(session).username
+        session.commit()
+    bad_role = run_users(
+        "issue-token",
+        username,
+        "--role",
+        "headteacher",
+        "--scope",
+        "directory:child:search",
+        database_url=fresh_database.url,
+    )
+    bad_scope = run_users(
+        "issue-token",
+        username,
+        "--role",
+        "practitioner",
+        "--scope",
+        "everything",
+        database_url=fresh_database.url,
+    )
+    assert bad_role.returncode == 1
+    assert "'headteacher' is not a role" in bad_role.stderr
+    assert bad_scope.returncode == 1
+    assert "'everything' is not a permission" in bad_scope.stderr
+    assert "Traceback" not in bad_role.stderr + bad_scope.stderr

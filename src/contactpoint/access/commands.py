@@ -33,6 +33,7 @@ from contactpoint.access.credentials import Sealer, UnsealError
 from contactpoint.access.links import IssuedLink, issue_one_time_link, link_address
 from contactpoint.access.models import LinkPurpose, UserAccount
 from contactpoint.access.passwords import PasswordPolicyError
+from contactpoint.access.permissions import Permission, permission_named
 from contactpoint.access.policy import (
     AccessDeniedError,
     Principal,
@@ -44,6 +45,12 @@ from contactpoint.access.second_factor import (
     TOTP_STEP_SECONDS,
     SecondFactorSetUpError,
     current_code,
+)
+from contactpoint.access.tokens import (
+    TokenError,
+    issue_token_for_user,
+    revoke_token,
+    tokens_with_prefix,
 )
 from contactpoint.access.users import (
     UserManagementError,
@@ -82,6 +89,7 @@ def _reported_failures() -> Iterator[None]:
         PasswordPolicyError,
         SecondFactorSetUpError,
         SettingsError,
+        TokenError,
         UnsealError,
         UserManagementError,
         UsersCommandError,
@@ -231,6 +239,67 @@ def totp(username: Username) -> None:
             session.commit()
         left = TOTP_STEP_SECONDS - int(now.timestamp()) % TOTP_STEP_SECONDS
         console.print(f"{code}  (valid for {left} more seconds; each code works once)")
+
+
+@users_app.command("issue-token")
+def issue_token(
+    username: Username,
+    role: Annotated[str, typer.Option(help="The role the token acts in.")],
+    scope: Annotated[
+        list[str], typer.Option(help="A permission the token may use (repeat for more).")
+    ],
+    days: Annotated[int, typer.Option(min=1, max=365, help="Days until it expires.")] = 90,
+) -> None:
+    """Issue an API token for a user's case-management system; it is shown once."""
+    with _reported_failures():
+        by, now = operator(), _now()
+        acting_role = _role_named(role)
+        scopes = [_permission_named(name) for name in scope]
+        with _database() as session:
+            issued = issue_token_for_user(
+                session,
+                by=by,
+                user=_user(session, username),
+                acting_role=acting_role,
+                scopes=scopes,
+                now=now,
+                lifetime=dt.timedelta(days=days),
+            )
+            session.commit()
+            expires = issued.api_token.expires_at.date().isoformat()
+        console.print(f"API token (shown once, keep it secret): {issued.token}")
+        console.print(f"Known as {issued.api_token.prefix}; expires on {expires}.")
+
+
+@users_app.command("revoke-token")
+def revoke_token_command(
+    prefix: Annotated[str, typer.Argument(help="The token's prefix, as shown when issued.")],
+) -> None:
+    """Revoke an API token at once."""
+    with _reported_failures(), _database() as session:
+        found = tokens_with_prefix(session, prefix)
+        if len(found) != 1:
+            raise UsersCommandError(f"{len(found)} tokens are known as {prefix!r}; expected one.")
+        revoke_token(session, by=operator(), api_token=found[0], now=_now())
+        session.commit()
+        console.print(f"Revoked the token known as {prefix}.")
+
+
+def _role_named(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        known = ", ".join(role.value for role in Role)
+        raise UsersCommandError(f"--role {value!r} is not a role; use one of: {known}.") from None
+
+
+def _permission_named(value: str) -> Permission:
+    try:
+        return permission_named(value)
+    except ValueError:
+        raise UsersCommandError(
+            f"--scope {value!r} is not a permission (they are named scope:resource:action)."
+        ) from None
 
 
 @users_app.command("list")

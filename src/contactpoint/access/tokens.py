@@ -140,6 +140,11 @@ def revoke_token(session: Session, *, by: Principal, api_token: ApiToken, now: d
         _audit(session, by=by, api_token=api_token, action="revoke_api_token")
 
 
+def tokens_with_prefix(session: Session, prefix: str) -> list[ApiToken]:
+    """The tokens whose shown prefix is ``prefix`` (how people name a token they hold)."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.prefix == prefix.strip())))
+
+
 def token_scopes(api_token: ApiToken) -> frozenset[Permission]:
     return frozenset(permission_named(scope) for scope in api_token.scopes.split())
 
