@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -163,6 +164,9 @@ def demo(
     """Set up the database, fill it with a synthetic population, and serve it (development mode)."""
     with reported_failures():
         settings = load_settings(mode=Mode.DEVELOPMENT)
+        if "CONTACTPOINT_PUBLIC_URL" not in os.environ:
+            # Passkeys are bound to the address the browser uses: localhost, this port.
+            settings = settings.model_copy(update={"public_url": f"http://localhost:{port}"})
         with database(settings, up_to_date=False) as engine:
             if reset:
                 downgrade(engine, "base")
