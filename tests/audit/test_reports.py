@@ -130,3 +130,15 @@ def test_the_csv_never_hands_a_spreadsheet_a_formula_typed_as_a_search_term(db_s
     cells = [cell for line in csv.reader(io.StringIO(stream.getvalue())) for cell in line]
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
     assert "'-1+cmd" in cells
+
+
+def test_reports_can_be_limited_to_events_by_users_of_some_organisations(history):
+    colleagues_only = {COLLEAGUE.organisation_id}
+    viewed = who_viewed_child(history, CHILD, actor_organisations=colleagues_only)
+    assert viewed
+    assert {row.actor_organisation_id for row in viewed} == colleagues_only
+    assert {
+        row.actor_user_id for row in overrides(history, actor_organisations=colleagues_only)
+    } == {COLLEAGUE.user_id}
+    assert user_activity(history, PRACTITIONER.user_id, actor_organisations=colleagues_only) == []
+    assert who_viewed_child(history, CHILD, actor_organisations=set()) == []

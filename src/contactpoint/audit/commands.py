@@ -249,12 +249,14 @@ def _write_checkpoint(signed: SignedCheckpoint, path: Path) -> None:
         raise AuditError(f"cannot write the checkpoint to {path}: {error.strerror}") from None
 
 
-def _period(since: dt.datetime | None, until: dt.datetime | None) -> dict[str, dt.date | None]:
+def _period(
+    since: dt.datetime | None, until: dt.datetime | None
+) -> tuple[dt.date | None, dt.date | None]:
     first = None if since is None else since.date()
     last = None if until is None else until.date()
     if first is not None and last is not None and first > last:
         raise typer.BadParameter(f"--since {first} is after --until {last}")
-    return {"since": first, "until": last}
+    return first, last
 
 
 def _run_report(
@@ -286,18 +288,18 @@ def viewed_child_command(
 ) -> None:
     """Who saw this child: views, changes, overrides, and searches or exports listing it."""
     with _reported_failures():
-        period = _period(since, until)
+        first, last = _period(since, until)
         try:
             child = normalise_contactpoint_id(contactpoint_id)
         except InvalidIdentifierError as error:
             raise typer.BadParameter(str(error), param_hint="CONTACTPOINT_ID") from None
         _run_report(
-            lambda session: who_viewed_child(session, child, **period),
+            lambda session: who_viewed_child(session, child, since=first, until=last),
             lambda rows: export_event(
                 _operator(),
                 export="audit_report_viewed_child",
                 rows=rows,
-                filters=period,
+                filters={"since": first, "until": last},
                 subject=Subject.child(child),
             ),
             output,
@@ -313,14 +315,14 @@ def user_activity_command(
 ) -> None:
     """Everything this user did."""
     with _reported_failures():
-        period = _period(since, until)
+        first, last = _period(since, until)
         _run_report(
-            lambda session: user_activity(session, user_id, **period),
+            lambda session: user_activity(session, user_id, since=first, until=last),
             lambda rows: export_event(
                 _operator(),
                 export="audit_report_user_activity",
                 rows=rows,
-                filters=period,
+                filters={"since": first, "until": last},
                 subject=Subject.user(user_id),
             ),
             output,
@@ -331,11 +333,14 @@ def user_activity_command(
 def overrides_command(since: Since = None, until: Until = None, output: Output = None) -> None:
     """Every shield override."""
     with _reported_failures():
-        period = _period(since, until)
+        first, last = _period(since, until)
         _run_report(
-            lambda session: overrides(session, **period),
+            lambda session: overrides(session, since=first, until=last),
             lambda rows: export_event(
-                _operator(), export="audit_report_overrides", rows=rows, filters=period
+                _operator(),
+                export="audit_report_overrides",
+                rows=rows,
+                filters={"since": first, "until": last},
             ),
             output,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import astuple, dataclass, fields
 from typing import IO, Any, Final
 
@@ -72,8 +72,16 @@ def _window(since: dt.date | None, until: dt.date | None) -> list[ColumnElement[
     return conditions
 
 
-def _report(session: Session, *conditions: ColumnElement[bool]) -> list[ReportRow]:
+def _report(
+    session: Session,
+    *conditions: ColumnElement[bool],
+    actor_organisations: Collection[int] | None,
+) -> list[ReportRow]:
+    """``actor_organisations``: only events by users of these organisations (None: all)."""
     columns = [getattr(AuditEventRow, name) for name in report_columns()[:-1]]
+    if actor_organisations is not None:
+        within = AuditEventRow.actor_organisation_id.in_(sorted(actor_organisations))
+        conditions = (*conditions, within)
     found = session.execute(
         select(*columns, AuditEventDetails.details)
         .outerjoin(AuditEventDetails, AuditEventDetails.sequence == AuditEventRow.sequence)
@@ -89,6 +97,7 @@ def who_viewed_child(
     *,
     since: dt.date | None = None,
     until: dt.date | None = None,
+    actor_organisations: Collection[int] | None = None,
 ) -> list[ReportRow]:
     """Every event about this child (views, changes, overrides...) and every search or
     export that listed it. A listing whose details were redacted no longer shows."""
@@ -102,11 +111,21 @@ def who_viewed_child(
         AuditEventRow.event_type.in_(_LISTING_EVENTS),
         AuditEventDetails.details.like(f'%"{child}"%'),
     )
-    return _report(session, or_(about, listed), *_window(since, until))
+    return _report(
+        session,
+        or_(about, listed),
+        *_window(since, until),
+        actor_organisations=actor_organisations,
+    )
 
 
 def user_activity(
-    session: Session, user_id: int, *, since: dt.date | None = None, until: dt.date | None = None
+    session: Session,
+    user_id: int,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    actor_organisations: Collection[int] | None = None,
 ) -> list[ReportRow]:
     """Everything this user did, as recorded."""
     return _report(
@@ -114,15 +133,23 @@ def user_activity(
         AuditEventRow.actor_kind == ActorKind.USER,
         AuditEventRow.actor_user_id == user_id,
         *_window(since, until),
+        actor_organisations=actor_organisations,
     )
 
 
 def overrides(
-    session: Session, *, since: dt.date | None = None, until: dt.date | None = None
+    session: Session,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    actor_organisations: Collection[int] | None = None,
 ) -> list[ReportRow]:
     """Every shield override."""
     return _report(
-        session, AuditEventRow.event_type == EventType.SHIELD_OVERRIDE, *_window(since, until)
+        session,
+        AuditEventRow.event_type == EventType.SHIELD_OVERRIDE,
+        *_window(since, until),
+        actor_organisations=actor_organisations,
     )
 
 

@@ -7,7 +7,8 @@ format (``html`` on screen, ``csv`` downloaded), because the trail's details (se
 terms, reasons) are personal data whether they leave on paper or on a screen.
 
 A council-reach permission sees only events by users of organisations in its council's
-area (:func:`_organisations_in_reach`); national reach sees every event.
+area (:func:`_organisations_in_reach`, applied in the report's query); national reach
+sees every event.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import or_, select
 
 from contactpoint.access import audit_trail
 from contactpoint.access.audit_trail import actor_for
@@ -34,7 +34,7 @@ from contactpoint.audit.reports import overrides, user_activity, who_viewed_chil
 from contactpoint.audit.services import record
 from contactpoint.identifiers.contactpoint_id import normalise_contactpoint_id
 from contactpoint.identifiers.errors import InvalidIdentifierError
-from contactpoint.organisations.models import Organisation
+from contactpoint.organisations.services import organisations_in_council
 from contactpoint.web.authorisation import requires
 from contactpoint.web.dependencies import DatabaseSession, client_key
 from contactpoint.web.pages import error_summary, render
@@ -109,7 +109,9 @@ def viewed_child_report(request: Request, auditing: Auditing, session: DatabaseS
         session,
         report=CHILD,
         form=form,
-        build=lambda: who_viewed_child(session, child, since=form.since, until=form.until),
+        build=lambda reach: who_viewed_child(
+            session, child, since=form.since, until=form.until, actor_organisations=reach
+        ),
         filters={"contactpoint_id": child},
         subject=None if form.problems else Subject.child(child),
     )
@@ -139,7 +141,9 @@ def user_activity_report(
         session,
         report=USER,
         form=form,
-        build=lambda: user_activity(session, user_id, since=form.since, until=form.until),
+        build=lambda reach: user_activity(
+            session, user_id, since=form.since, until=form.until, actor_organisations=reach
+        ),
         filters={"user_id": user_id},
         subject=None if form.problems else Subject.user(user_id),
         refusal=lambda: _user_out_of_reach(session, auditing, user_id),
@@ -156,7 +160,9 @@ def overrides_report(request: Request, auditing: Auditing, session: DatabaseSess
         session,
         report=OVERRIDES,
         form=form,
-        build=lambda: overrides(session, since=form.since, until=form.until),
+        build=lambda reach: overrides(
+            session, since=form.since, until=form.until, actor_organisations=reach
+        ),
         filters={},
     )
 
@@ -168,7 +174,7 @@ def _report(
     *,
     report: Report,
     form: ReportForm,
-    build: Callable[[], list[ReportRow]],
+    build: Callable[[frozenset[int] | None], list[ReportRow]],
     filters: Mapping[str, object],
     subject: Subject | None = None,
     refusal: Callable[[], str | None] = lambda: None,
@@ -179,7 +185,7 @@ def _report(
     if refused:
         form.problems[next(iter(filters))] = refused
         return _form_page(request, report, form, status=HTTPStatus.FORBIDDEN)
-    rows = _within_reach(session, auditing, build())
+    rows = build(_organisations_in_reach(session, auditing))
     as_csv = request.query_params.get("format") == "csv"
     period = {"since": form.since, "until": form.until, "format": "csv" if as_csv else "html"}
     event = export_event(
@@ -295,15 +301,6 @@ def _user_out_of_reach(session: Session, auditing: ActiveSession, user_id: int) 
     return decision.reason
 
 
-def _within_reach(
-    session: Session, auditing: ActiveSession, rows: list[ReportRow]
-) -> list[ReportRow]:
-    organisations = _organisations_in_reach(session, auditing)
-    if organisations is None:
-        return rows
-    return [row for row in rows if row.actor_organisation_id in organisations]
-
-
 def _organisations_in_reach(session: Session, auditing: ActiveSession) -> frozenset[int] | None:
     """The organisations whose users' events the reader may see; None for all."""
     decision = decide(auditing.principal, Permission.AUDIT_REPORT_VIEW)
@@ -312,10 +309,4 @@ def _organisations_in_reach(session: Session, auditing: ActiveSession) -> frozen
     if decision.reach is Reach.ORGANISATION or decision.council_id is None:
         own = decision.organisation_id
         return frozenset() if own is None else frozenset({own})
-    council = decision.council_id
-    found = session.scalars(
-        select(Organisation.id).where(
-            or_(Organisation.id == council, Organisation.council_id == council)
-        )
-    )
-    return frozenset(found)
+    return organisations_in_council(session, council_id=decision.council_id)
