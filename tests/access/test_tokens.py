@@ -219,3 +219,18 @@ def test_new_tokens_are_long_random_and_never_repeat():
     tokens = {new_token() for _ in range(1000)}
     assert len(tokens) == 1000
     assert all(len(token) >= 43 for token in tokens)
+
+
+def test_nobody_issues_a_token_for_their_own_account(db_session):
+    council = factories.council(db_session)
+    member = factories.council_team(db_session, of=council)
+    themselves = principal_for_user(member, acting_role=Role.COUNCIL_TEAM)
+    with pytest.raises(AccessDeniedError, match="your own account"):
+        issue_token_for_user(
+            db_session,
+            by=themselves,
+            user=member,
+            acting_role=Role.COUNCIL_TEAM,
+            scopes=[P.DIRECTORY_CHILD_SEARCH],
+            now=NOW,
+        )

@@ -297,6 +297,20 @@ def may_manage_user(
     return decide(principal, permission, target=target_of(organisation))
 
 
+def may_issue_token(principal: Principal, *, organisation: Organisation, user_id: int) -> Decision:
+    """Whether ``principal`` may issue an API token acting for user ``user_id``.
+
+    As with other changes to an account, nobody issues a token for themselves: a
+    token is a second way in, so another member of the team must agree to it.
+    """
+    permission = P.ACCESS_API_TOKEN_MANAGE
+    if user_id == principal.user_id:
+        return _deny(
+            permission, "You cannot issue a token for your own account; ask another member."
+        )
+    return decide(principal, permission, target=target_of(organisation))
+
+
 def may_grant(
     principal: Principal,
     roles: Iterable[Role],

@@ -28,6 +28,7 @@ from contactpoint.access.policy import (
     Role,
     access_conditions,
     decide,
+    may_issue_token,
     permissions_for,
     principal_for_service_account,
     principal_for_user,
@@ -89,7 +90,7 @@ def issue_token_for_user(
     now: dt.datetime,
     lifetime: dt.timedelta = DEFAULT_LIFETIME,
 ) -> IssuedToken:
-    require(decide(by, Permission.ACCESS_API_TOKEN_MANAGE, target=target_of(user.organisation)))
+    require(may_issue_token(by, organisation=user.organisation, user_id=user.id))
     wanted = _scopes(scopes, allowed=set(permissions_for(user, acting_role)))
     api_token = ApiToken(user=user, acting_role=acting_role)
     return _issue(session, by=by, api_token=api_token, scopes=wanted, now=now, lifetime=lifetime)

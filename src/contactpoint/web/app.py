@@ -18,6 +18,7 @@ from contactpoint.web import (
     passkey_views,
     reauthentication_views,
     sign_in_views,
+    token_views,
     user_views,
     views,
 )
@@ -77,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(passkey_views.router)
     app.include_router(user_views.router)
     app.include_router(api_views.router)
+    app.include_router(token_views.router)
     mount_assets(app, assets)
     return app
 

@@ -1,0 +1,61 @@
+"""A council's team issues and revokes a colleague's API token in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+
+import factories
+from accounts import Account
+from browser import assert_accessible, watch_console_errors
+from factories import TEST_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(page, base: str, account) -> None:
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Username").fill(account.username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/sign-in/code")
+    page.get_by_label("Enter the code from your authenticator app").fill(account.code())
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/home")
+
+
+def _unexpected(errors: list[str]) -> list[str]:
+    return [error for error in errors if "the server responded with a status of 4" not in error]
+
+
+def test_a_council_team_member_issues_and_revokes_a_token(app, live_server, browser_page):
+    with app.state.sessions() as session:
+        council = factories.council(session)
+        team = factories.council_team(session, of=council)
+        colleague = factories.council_team(session, of=council)
+        session.commit()
+        account, colleague_id = Account(app, team), colleague.id
+    page = browser_page
+    errors = watch_console_errors(page)
+    _sign_in(page, live_server, account)
+
+    page.goto(f"{live_server}/users/{colleague_id}")
+    page.get_by_role("link", name="API tokens").click()
+    assert_accessible(page)
+    page.get_by_label("Days until it expires").fill("400")
+    page.get_by_role("button", name="Issue token").click()  # no role, no scope, too long
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert_accessible(page)
+    page.get_by_label("Council team").check()
+    page.get_by_label("access:user:manage").check()
+    page.get_by_label("Days until it expires").fill("30")
+    page.get_by_role("button", name="Issue token").click()
+
+    assert page.locator("h1").inner_text() == "Token issued"
+    assert page.locator("#api-token").inner_text().startswith("cpt_")
+    assert_accessible(page)
+    page.get_by_role("link", name="API tokens").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Revoke").click()
+    assert "Revoked" in page.locator("table").inner_text()
+    assert_accessible(page)
+    assert _unexpected(errors) == []
