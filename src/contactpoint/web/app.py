@@ -13,6 +13,7 @@ from contactpoint.storage.engine import engine_from_settings, session_factory
 from contactpoint.web import (
     account_views,
     api_views,
+    audit_api_views,
     audit_views,
     link_views,
     passkey_views,
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(user_views.router)
     app.include_router(api_views.router)
     app.include_router(token_views.router)
+    app.include_router(audit_api_views.router)
     mount_assets(app, assets)
     return app
 

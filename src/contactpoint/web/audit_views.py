@@ -7,7 +7,7 @@ format (``html`` on screen, ``csv`` downloaded), because the trail's details (se
 terms, reasons) are personal data whether they leave on paper or on a screen.
 
 A council-reach permission sees only events by users of organisations in its council's
-area (:func:`_organisations_in_reach`, applied in the report's query); national reach
+area (:func:`organisations_in_reach`, applied in the report's query); national reach
 sees every event.
 """
 
@@ -27,7 +27,7 @@ from contactpoint.access import audit_trail
 from contactpoint.access.audit_trail import actor_for
 from contactpoint.access.models import UserAccount
 from contactpoint.access.permissions import Permission
-from contactpoint.access.policy import Reach, decide, target_of
+from contactpoint.access.policy import Principal, Reach, decide, target_of
 from contactpoint.access.sessions import ActiveSession
 from contactpoint.audit.events import Subject, export_event
 from contactpoint.audit.reports import overrides, user_activity, who_viewed_child, write_csv
@@ -102,7 +102,7 @@ def viewed_child_report(request: Request, auditing: Auditing, session: DatabaseS
     try:
         child = normalise_contactpoint_id(child)
     except InvalidIdentifierError as error:
-        form.problems["contactpoint_id"] = _identifier_problem(child, error)
+        form.problems["contactpoint_id"] = identifier_problem(child, error)
     return _report(
         request,
         auditing,
@@ -146,7 +146,9 @@ def user_activity_report(
         ),
         filters={"user_id": user_id},
         subject=None if form.problems else Subject.user(user_id),
-        refusal=lambda: _user_out_of_reach(session, auditing, user_id),
+        refusal=lambda: user_out_of_reach(
+            session, auditing.principal, user_id, route=USER_REPORT_PATH
+        ),
     )
 
 
@@ -185,7 +187,7 @@ def _report(
     if refused:
         form.problems[next(iter(filters))] = refused
         return _form_page(request, report, form, status=HTTPStatus.FORBIDDEN)
-    rows = build(_organisations_in_reach(session, auditing))
+    rows = build(organisations_in_reach(session, auditing.principal))
     as_csv = request.query_params.get("format") == "csv"
     period = {"since": form.since, "until": form.until, "format": "csv" if as_csv else "html"}
     event = export_event(
@@ -276,7 +278,7 @@ def _text(query: QueryParams, name: str) -> str:
     return query.get(name, "").strip()[:_MAX_FIELD]
 
 
-def _identifier_problem(typed: str, error: InvalidIdentifierError) -> str:
+def identifier_problem(typed: str, error: InvalidIdentifierError) -> str:
     if not typed:
         return ENTER_CONTACTPOINT_ID
     return f"Enter a real ContactPoint ID: {str(error).split(': ', 1)[-1]}"
@@ -285,25 +287,24 @@ def _identifier_problem(typed: str, error: InvalidIdentifierError) -> str:
 # --- Reach: a council's auditors see their council's area ----------------------------
 
 
-def _user_out_of_reach(session: Session, auditing: ActiveSession, user_id: int) -> str | None:
+def user_out_of_reach(
+    session: Session, principal: Principal, user_id: int, *, route: str
+) -> str | None:
+    """Why the user's activity is beyond the reader's reach (the refusal audited), or None."""
     user = session.get(UserAccount, user_id)
     if user is None:
         return None  # no such user now; the trail may still name one, within reach
-    decision = decide(
-        auditing.principal, Permission.AUDIT_REPORT_VIEW, target=target_of(user.organisation)
-    )
+    decision = decide(principal, Permission.AUDIT_REPORT_VIEW, target=target_of(user.organisation))
     if decision.allowed:
         return None
-    audit_trail.access_denied(
-        session, principal=auditing.principal, decision=decision, route=USER_REPORT_PATH
-    )
+    audit_trail.access_denied(session, principal=principal, decision=decision, route=route)
     session.commit()
     return decision.reason
 
 
-def _organisations_in_reach(session: Session, auditing: ActiveSession) -> frozenset[int] | None:
+def organisations_in_reach(session: Session, principal: Principal) -> frozenset[int] | None:
     """The organisations whose users' events the reader may see; None for all."""
-    decision = decide(auditing.principal, Permission.AUDIT_REPORT_VIEW)
+    decision = decide(principal, Permission.AUDIT_REPORT_VIEW)
     if decision.reach is Reach.NATIONAL:
         return None
     if decision.reach is Reach.ORGANISATION or decision.council_id is None:
