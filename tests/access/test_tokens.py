@@ -29,6 +29,7 @@ from contactpoint.access.tokens import (
     issue_token_for_service_account,
     issue_token_for_user,
     revoke_token,
+    scopes_a_token_may_carry,
 )
 from contactpoint.organisations.models import AccreditationStatus
 
@@ -234,3 +235,11 @@ def test_nobody_issues_a_token_for_their_own_account(db_session):
             scopes=[P.DIRECTORY_CHILD_SEARCH],
             now=NOW,
         )
+
+
+def test_a_token_may_carry_what_its_role_holds_but_never_a_high_risk_permission(db_session):
+    officer = factories.child_protection_officer(db_session)
+    carried = scopes_a_token_may_carry(officer, Role.PRACTITIONER)
+    assert P.DIRECTORY_CHILD_SEARCH in carried
+    assert P.DIRECTORY_SHIELD_OVERRIDE not in carried
+    assert P.AUDIT_REPORT_VIEW not in carried

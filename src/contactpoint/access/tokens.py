@@ -91,7 +91,7 @@ def issue_token_for_user(
     lifetime: dt.timedelta = DEFAULT_LIFETIME,
 ) -> IssuedToken:
     require(may_issue_token(by, organisation=user.organisation, user_id=user.id))
-    wanted = _scopes(scopes, allowed=set(permissions_for(user, acting_role)))
+    wanted = _scopes(scopes, allowed=scopes_a_token_may_carry(user, acting_role))
     api_token = ApiToken(user=user, acting_role=acting_role)
     return _issue(session, by=by, api_token=api_token, scopes=wanted, now=now, lifetime=lifetime)
 
@@ -109,7 +109,7 @@ def issue_token_for_service_account(
     require(decide(by, Permission.ACCESS_API_TOKEN_MANAGE, target=target_of(organisation)))
     if not name.strip():
         raise TokenError("Name the system that will use the token.")
-    wanted = _scopes(scopes, allowed=set(SERVICE_ACCOUNT_GRANTS))
+    wanted = _scopes(scopes, allowed=frozenset(SERVICE_ACCOUNT_GRANTS))
     api_token = ApiToken(service_account=name.strip(), organisation=organisation)
     return _issue(session, by=by, api_token=api_token, scopes=wanted, now=now, lifetime=lifetime)
 
@@ -139,6 +139,11 @@ def revoke_token(session: Session, *, by: Principal, api_token: ApiToken, now: d
         api_token.revoked_at = now
         session.flush()
         _audit(session, by=by, api_token=api_token, action="revoke_api_token")
+
+
+def scopes_a_token_may_carry(user: UserAccount, acting_role: Role) -> frozenset[Permission]:
+    """What a token for ``user`` acting as ``acting_role`` may do: never the high-risk ones."""
+    return frozenset(permissions_for(user, acting_role)) - NEEDS_REAUTHENTICATION
 
 
 def tokens_with_prefix(session: Session, prefix: str) -> list[ApiToken]:
@@ -186,11 +191,13 @@ def _audit(session: Session, *, by: Principal, api_token: ApiToken, action: str)
         )
 
 
-def _scopes(scopes: Iterable[Permission], *, allowed: set[Permission]) -> frozenset[Permission]:
+def _scopes(
+    scopes: Iterable[Permission], *, allowed: frozenset[Permission]
+) -> frozenset[Permission]:
     wanted = frozenset(scopes)
     if not wanted:
         raise TokenError("Choose at least one thing the token may do.")
-    beyond = sorted(wanted - allowed) + sorted(wanted & NEEDS_REAUTHENTICATION)
+    beyond = sorted(wanted - (allowed - NEEDS_REAUTHENTICATION))
     if beyond:
         raise TokenError("A token cannot be scoped to: " + ", ".join(beyond) + ".")
     return wanted

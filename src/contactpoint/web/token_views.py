@@ -23,11 +23,9 @@ from sqlalchemy import select
 from contactpoint.access.models import ApiToken, UserAccount
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import (
-    NEEDS_REAUTHENTICATION,
     Principal,
     Role,
     decide,
-    permissions_for,
     target_of,
 )
 from contactpoint.access.sessions import ActiveSession
@@ -37,6 +35,7 @@ from contactpoint.access.tokens import (
     TokenError,
     issue_token_for_user,
     revoke_token,
+    scopes_a_token_may_carry,
     token_scopes,
     tokens_with_prefix,
 )
@@ -103,9 +102,8 @@ def tokens_of(session: Session, user: UserAccount) -> list[ApiToken]:
 
 
 def scopes_offered(user: UserAccount, role: Role) -> list[Permission]:
-    """What a token for ``user`` acting as ``role`` may carry (never the high-risk ones)."""
-    held = permissions_for(user, role)
-    return sorted(p for p in held if p not in NEEDS_REAUTHENTICATION)
+    """What a token for ``user`` acting as ``role`` may carry, as the policy says, in order."""
+    return sorted(scopes_a_token_may_carry(user, role))
 
 
 def token_problems(user: UserAccount, wanted: TokenRequest) -> dict[str, str]:
