@@ -27,14 +27,14 @@ from contactpoint.access import audit_trail
 from contactpoint.access.audit_trail import actor_for
 from contactpoint.access.models import UserAccount
 from contactpoint.access.permissions import Permission
-from contactpoint.access.policy import Principal, Reach, decide, target_of
+from contactpoint.access.policy import Principal, decide, target_of
+from contactpoint.access.reach import organisations_within_reach
 from contactpoint.access.sessions import ActiveSession
 from contactpoint.audit.events import Subject, export_event
 from contactpoint.audit.reports import overrides, user_activity, who_viewed_child, write_csv
 from contactpoint.audit.services import record
 from contactpoint.identifiers.contactpoint_id import normalise_contactpoint_id
 from contactpoint.identifiers.errors import InvalidIdentifierError
-from contactpoint.organisations.services import organisations_in_council
 from contactpoint.web.authorisation import requires
 from contactpoint.web.dependencies import DatabaseSession, client_key
 from contactpoint.web.pages import error_summary, render
@@ -304,10 +304,6 @@ def user_out_of_reach(
 
 def organisations_in_reach(session: Session, principal: Principal) -> frozenset[int] | None:
     """The organisations whose users' events the reader may see; None for all."""
-    decision = decide(principal, Permission.AUDIT_REPORT_VIEW)
-    if decision.reach is Reach.NATIONAL:
-        return None
-    if decision.reach is Reach.ORGANISATION or decision.council_id is None:
-        own = decision.organisation_id
-        return frozenset() if own is None else frozenset({own})
-    return organisations_in_council(session, council_id=decision.council_id)
+    return organisations_within_reach(
+        session, principal=principal, permission=Permission.AUDIT_REPORT_VIEW
+    )

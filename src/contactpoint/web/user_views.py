@@ -19,7 +19,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Final
 
 from fastapi import APIRouter, Request
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from contactpoint.access.links import issue_one_time_link, link_address
 from contactpoint.access.models import LinkPurpose, UserAccount
@@ -28,13 +28,13 @@ from contactpoint.access.policy import (
     AccessCondition,
     AccessDeniedError,
     Principal,
-    Reach,
     Role,
     access_conditions,
     decide,
     may_grant,
     target_of,
 )
+from contactpoint.access.reach import organisations_within_reach
 from contactpoint.access.sessions import ActiveSession
 from contactpoint.access.users import (
     UserManagementError,
@@ -138,17 +138,14 @@ def managed_user(session: Session, *, by: Principal, user_id: int) -> UserAccoun
     return user if decision.allowed else None
 
 
-def organisations_within_reach(session: Session, *, by: Principal) -> list[Organisation]:
+def manageable_organisations(session: Session, *, by: Principal) -> list[Organisation]:
     """The organisations whose users ``by`` may manage (their council's area, or all)."""
-    decision = decide(by, Permission.ACCESS_USER_MANAGE)
-    if not decision.allowed:
-        return []
+    reached = organisations_within_reach(
+        session, principal=by, permission=Permission.ACCESS_USER_MANAGE
+    )
     query = select(Organisation).order_by(Organisation.name, Organisation.id)
-    if decision.reach is not Reach.NATIONAL:
-        council_id = decision.council_id
-        query = query.where(
-            or_(Organisation.id == council_id, Organisation.council_id == council_id)
-        )
+    if reached is not None:
+        query = query.where(Organisation.id.in_(sorted(reached)))
     return list(session.scalars(query))
 
 
@@ -432,7 +429,7 @@ def _new_user_form(
     problems: dict[str, str],
     form: FormData | None,
 ) -> Response:
-    organisations = organisations_within_reach(session, by=by)
+    organisations = manageable_organisations(session, by=by)
     context = {
         "organisations": organisations,
         "roles": grantable_roles(by, organisations),
