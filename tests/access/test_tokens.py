@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from hypothesis import given
@@ -29,8 +30,12 @@ from contactpoint.access.tokens import (
     issue_token_for_service_account,
     issue_token_for_user,
     revoke_token,
+    scopes_a_service_account_may_carry,
     scopes_a_token_may_carry,
+    service_account_name_problem,
 )
+from contactpoint.audit.events import ActorKind, EventType, Outcome
+from contactpoint.audit.models import AuditEventDetails, AuditEventRow
 from contactpoint.organisations.models import AccreditationStatus
 
 import factories
@@ -243,3 +248,124 @@ def test_a_token_may_carry_what_its_role_holds_but_never_a_high_risk_permission(
     assert P.DIRECTORY_CHILD_SEARCH in carried
     assert P.DIRECTORY_SHIELD_OVERRIDE not in carried
     assert P.AUDIT_REPORT_VIEW not in carried
+
+
+def _last_event(db_session):
+    return db_session.scalars(select(AuditEventRow).order_by(AuditEventRow.sequence.desc())).first()
+
+
+def _details(db_session, event):
+    return json.loads(db_session.get(AuditEventDetails, event.sequence).details)
+
+
+@pytest.mark.parametrize("refusal", ["revoked", "expired", "access_lapsed"])
+def test_a_refused_token_is_recorded_as_a_denied_sign_in_by_its_holder(db_session, refusal):
+    user, issued = practitioner_token(db_session)
+    at = NOW + DAY
+    if refusal == "revoked":
+        revoke_token(
+            db_session, by=principal_for_operator("root"), api_token=issued.api_token, now=NOW
+        )
+    elif refusal == "expired":
+        at = NOW + 90 * DAY
+    else:
+        user.suspended_at = NOW
+
+    refused = authenticate_token(db_session, token=issued.token, now=at)
+
+    assert isinstance(refused, TokenRefused)
+    event = _last_event(db_session)
+    assert event.event_type is EventType.SIGN_IN
+    assert event.outcome is Outcome.DENIED
+    assert event.actor_kind is ActorKind.USER
+    assert event.actor_user_id == user.id
+    assert event.actor_role == "practitioner"
+    assert event.actor_organisation_id == user.organisation_id
+    assert event.session_ref == f"api_token:{issued.api_token.id}"
+    assert _details(db_session, event) == {"method": "api_token", "failure": refusal}
+
+
+def test_a_refused_service_account_token_is_recorded_by_organisation_never_by_name(db_session):
+    council = factories.council(db_session)
+    system = factories.accredited_organisation(db_session, in_council=council)
+    issued = issue_token_for_service_account(
+        db_session,
+        by=council_team_of(db_session, council),
+        name="Trafford case system",
+        organisation=system,
+        scopes=[P.DIRECTORY_CHILD_SEARCH],
+        now=NOW,
+    )
+    system.accreditation_status = AccreditationStatus.SUSPENDED
+
+    authenticate_token(db_session, token=issued.token, now=NOW)
+
+    event = _last_event(db_session)
+    assert event.outcome is Outcome.DENIED
+    assert event.actor_kind is ActorKind.SERVICE
+    assert event.actor_user_id is None
+    assert event.actor_label is None
+    assert event.actor_organisation_id == system.id
+    assert "Trafford" not in json.dumps(_details(db_session, event))
+
+
+def test_an_accepted_or_unknown_token_records_nothing(db_session):
+    _, issued = practitioner_token(db_session)
+    before = _last_event(db_session).sequence
+
+    authenticate_token(db_session, token=issued.token, now=NOW)
+    authenticate_token(db_session, token=new_token("cpt_"), now=NOW)
+
+    assert _last_event(db_session).sequence == before
+
+
+def test_a_service_accounts_token_is_scoped_only_to_what_a_system_may_do(db_session):
+    council = factories.council(db_session)
+    system = factories.accredited_organisation(db_session, in_council=council)
+    assert scopes_a_service_account_may_carry() == {
+        P.DIRECTORY_CHILD_SEARCH,
+        P.DIRECTORY_CHILD_VIEW,
+        P.DIRECTORY_INVOLVEMENT_RECORD,
+        P.FEEDS_LOAD_SUBMIT,
+    }
+    with pytest.raises(TokenError, match="access:user:manage"):
+        issue_token_for_service_account(
+            db_session,
+            by=council_team_of(db_session, council),
+            name="Case system",
+            organisation=system,
+            scopes=[P.ACCESS_USER_MANAGE],
+            now=NOW,
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [("   ", "Enter the name"), ("x" * 101, "100 characters"), ("Case\x00system", "plain text")],
+)
+def test_a_service_account_needs_a_plain_name_of_at_most_100_characters(db_session, name, problem):
+    council = factories.council(db_session)
+    system = factories.accredited_organisation(db_session, in_council=council)
+    assert problem in (service_account_name_problem(name) or "")
+    with pytest.raises(TokenError, match=problem):
+        issue_token_for_service_account(
+            db_session,
+            by=council_team_of(db_session, council),
+            name=name,
+            organisation=system,
+            scopes=[P.DIRECTORY_CHILD_SEARCH],
+            now=NOW,
+        )
+
+
+def test_a_council_team_cannot_issue_a_token_for_another_councils_organisation(db_session):
+    elsewhere = factories.accredited_organisation(db_session)  # in a council of its own
+    with pytest.raises(AccessDeniedError, match="only in your council's area"):
+        issue_token_for_service_account(
+            db_session,
+            by=council_team_of(db_session, factories.council(db_session)),
+            name="Case system",
+            organisation=elsewhere,
+            scopes=[P.DIRECTORY_CHILD_SEARCH],
+            now=NOW,
+        )

@@ -24,7 +24,7 @@ from contactpoint.audit.services import record
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from contactpoint.access.models import UserAccount, UserSession
+    from contactpoint.access.models import ApiToken, UserAccount, UserSession
     from contactpoint.access.policy import Decision, Principal, Role
 
 Changes = Mapping[str, tuple[object, object]]
@@ -102,6 +102,32 @@ def session_ended(
     """``cause``: ``user``, ``idle_timeout``, ``absolute_timeout``, ``suspended``..."""
     actor = _user_actor(user, role=user_session.acting_role, user_session=user_session)
     record(session, events.sign_out_event(actor, cause=cause))
+
+
+def api_token_refused(
+    session: Session, *, api_token: ApiToken, organisation_id: int, failure: str
+) -> None:
+    """A known API token refused (``revoked``, ``expired``, ``access_lapsed``).
+
+    Recorded as a refused sign-in by the token's holder, named by identifier only
+    (a service account by its organisation and token, never by its name), with the
+    same session reference an accepted call through the token carries.
+    """
+    role = None if api_token.acting_role is None else api_token.acting_role.value
+    actor = Actor(
+        events.ActorKind.SERVICE if api_token.user_id is None else events.ActorKind.USER,
+        user_id=api_token.user_id,
+        role=role,
+        organisation_id=organisation_id,
+        session_ref=token_ref(api_token),
+    )
+    event = events.sign_in_event(actor, outcome=Outcome.DENIED, method="api_token", failure=failure)
+    record(session, event)
+
+
+def token_ref(api_token: ApiToken) -> str:
+    """How the trail names an API token: by its id (the token itself is never kept)."""
+    return f"api_token:{api_token.id}"
 
 
 def second_factor_set_up(session: Session, *, user: UserAccount, method: str) -> None:

@@ -5,7 +5,9 @@ account of an organisation. It is shown once when issued; the database keeps
 its SHA-256 digest and a short prefix to recognise it by. Every token is scoped
 (a list of permissions), expires, and can be revoked. Each use re-checks the
 user's conditions of access, or the service account's organisation's
-accreditation, so a suspended user's tokens stop working at once.
+accreditation, so a suspended user's tokens stop working at once. A token that is
+known but refused (revoked, expired, or its holder's access lapsed) is recorded in
+the audit trail, by identifier; an unknown one cannot be tied to anyone and is not.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ TOKEN_PREFIX: Final = "cpt_"  # noqa: S105 - marks a ContactPoint token, not a s
 PREFIX_SHOWN: Final = 12  # characters kept to recognise a token by, e.g. in a list
 DEFAULT_LIFETIME: Final = dt.timedelta(days=90)
 LONGEST_LIFETIME: Final = dt.timedelta(days=365)
+SERVICE_ACCOUNT_NAME_LENGTH: Final = 100  # the column's length, and the audit label's
 
 
 class TokenError(ValueError):
@@ -107,9 +110,10 @@ def issue_token_for_service_account(
     lifetime: dt.timedelta = DEFAULT_LIFETIME,
 ) -> IssuedToken:
     require(decide(by, Permission.ACCESS_API_TOKEN_MANAGE, target=target_of(organisation)))
-    if not name.strip():
-        raise TokenError("Name the system that will use the token.")
-    wanted = _scopes(scopes, allowed=frozenset(SERVICE_ACCOUNT_GRANTS))
+    problem = service_account_name_problem(name)
+    if problem is not None:
+        raise TokenError(problem + ".")
+    wanted = _scopes(scopes, allowed=scopes_a_service_account_may_carry())
     api_token = ApiToken(service_account=name.strip(), organisation=organisation)
     return _issue(session, by=by, api_token=api_token, scopes=wanted, now=now, lifetime=lifetime)
 
@@ -121,12 +125,14 @@ def authenticate_token(
     api_token = _find(session, token=token)
     if api_token is None:
         return TokenRefused(TokenRefusal.UNKNOWN, "The API token is not recognised.")
-    if api_token.revoked_at is not None:
-        return TokenRefused(TokenRefusal.REVOKED, "The API token has been revoked.")
-    if now >= api_token.expires_at:
-        return TokenRefused(TokenRefusal.EXPIRED, "The API token has expired.")
-    accepted = _principal(api_token, now=now)
+    accepted = _still_good(api_token, now=now)
     if isinstance(accepted, TokenRefused):
+        audit_trail.api_token_refused(
+            session,
+            api_token=api_token,
+            organisation_id=_owner(api_token).id,
+            failure=accepted.refusal.value,
+        )
         return accepted
     api_token.last_used_at = now
     session.flush()
@@ -144,6 +150,24 @@ def revoke_token(session: Session, *, by: Principal, api_token: ApiToken, now: d
 def scopes_a_token_may_carry(user: UserAccount, acting_role: Role) -> frozenset[Permission]:
     """What a token for ``user`` acting as ``acting_role`` may do: never the high-risk ones."""
     return frozenset(permissions_for(user, acting_role)) - NEEDS_REAUTHENTICATION
+
+
+def scopes_a_service_account_may_carry() -> frozenset[Permission]:
+    """What a service account's token may do: the policy's grants, never the high-risk ones."""
+    return frozenset(SERVICE_ACCOUNT_GRANTS) - NEEDS_REAUTHENTICATION
+
+
+def service_account_name_problem(name: str) -> str | None:
+    """What is wrong with ``name`` as a service account's name, if anything (as a sentence
+    without its full stop, to show beside the field)."""
+    stripped = name.strip()
+    if not stripped:
+        return "Enter the name of the system that will use the token"
+    if len(stripped) > SERVICE_ACCOUNT_NAME_LENGTH:
+        return f"The name must be {SERVICE_ACCOUNT_NAME_LENGTH} characters or fewer"
+    if any(not character.isprintable() for character in stripped):
+        return "The name must be plain text on one line"
+    return None
 
 
 def tokens_with_prefix(session: Session, prefix: str) -> list[ApiToken]:
@@ -209,6 +233,14 @@ def _find(session: Session, *, token: str) -> ApiToken | None:
     return session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
 
 
+def _still_good(api_token: ApiToken, *, now: dt.datetime) -> Principal | TokenRefused:
+    if api_token.revoked_at is not None:
+        return TokenRefused(TokenRefusal.REVOKED, "The API token has been revoked.")
+    if now >= api_token.expires_at:
+        return TokenRefused(TokenRefusal.EXPIRED, "The API token has expired.")
+    return _principal(api_token, now=now)
+
+
 def _principal(api_token: ApiToken, *, now: dt.datetime) -> Principal | TokenRefused:
     scopes = token_scopes(api_token)
     organisation = _owner(api_token)
@@ -221,14 +253,14 @@ def _principal(api_token: ApiToken, *, now: dt.datetime) -> Principal | TokenRef
             api_token.user,
             acting_role=api_token.acting_role,
             scopes=scopes,
-            session_ref=f"api_token:{api_token.id}",
+            session_ref=audit_trail.token_ref(api_token),
         )
     if not organisation.is_accredited:
         message = f"{organisation.name} is not accredited to use ContactPoint."
         return TokenRefused(TokenRefusal.ACCESS_LAPSED, message)
     name = api_token.service_account or api_token.prefix
     return principal_for_service_account(
-        name, organisation=organisation, scopes=scopes, session_ref=f"api_token:{api_token.id}"
+        name, organisation=organisation, scopes=scopes, session_ref=audit_trail.token_ref(api_token)
     )
 
 
