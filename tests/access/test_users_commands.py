@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contactpoint.access.links import set_password_with_link
-from contactpoint.access.models import UserAccount
-from contactpoint.access.policy import Role
+from contactpoint.access.models import ApiToken, UserAccount
+from contactpoint.access.policy import PrincipalKind, Role
 from contactpoint.access.second_factor import code_at
 from contactpoint.access.sign_in import (
     SecondFactorAccepted,
@@ -22,7 +22,7 @@ from contactpoint.access.sign_in import (
     set_up_totp,
 )
 from contactpoint.access.tokens import TokenAccepted, TokenRefused, authenticate_token
-from contactpoint.audit.events import ActorKind
+from contactpoint.audit.events import ActorKind, EventType
 from contactpoint.audit.models import AuditEventRow
 
 import factories
@@ -253,3 +253,91 @@ def test_issuing_a_token_with_an_unknown_role_or_scope_says_which_and_issues_not
     assert bad_scope.returncode == 1
     assert "'everything' is not a permission" in bad_scope.stderr
     assert "Traceback" not in bad_role.stderr + bad_scope.stderr
+
+
+def _organisation_with_name(fresh_database, name: str) -> int:
+    with Session(fresh_database.engine) as session:
+        organisation = factories.accredited_organisation(session)
+        organisation.name = name
+        session.commit()
+        return organisation.id
+
+
+def test_the_operator_issues_a_service_accounts_token_shown_once_and_revokes_it(fresh_database):
+    organisation_id = _organisation_with_name(fresh_database, "Northshire Children's Services")
+    issued = run_users(
+        "issue-service-token",
+        "--organisation-name",
+        "Northshire Children's Services",
+        "--name",
+        "Case system",
+        "--scope",
+        "directory:child:search",
+        "--scope",
+        "feeds:load:submit",
+        "--days",
+        "30",
+        database_url=fresh_database.url,
+    )
+    assert issued.returncode == 0, issued.stderr
+    token = re.search(r"keep it secret\): (\S+)", issued.stdout).group(1)
+    prefix = re.search(r"Known as (\S+);", issued.stdout).group(1)
+    with Session(fresh_database.engine) as session:
+        accepted = authenticate_token(session, token=token, now=factories.NOW)
+        assert isinstance(accepted, TokenAccepted)
+        assert accepted.principal.kind is PrincipalKind.SERVICE_ACCOUNT
+        assert accepted.principal.organisation_id == organisation_id
+        assert accepted.api_token.service_account == "Case system"
+        assert accepted.api_token.scopes == "directory:child:search feeds:load:submit"
+        event = session.scalars(
+            select(AuditEventRow).where(AuditEventRow.event_type == EventType.ADMIN_ACTION)
+        ).one()
+        assert event.actor_kind is ActorKind.OPERATOR
+        assert event.subject_ref == str(organisation_id)
+    revoked = run_users("revoke-token", prefix, database_url=fresh_database.url)
+    assert revoked.returncode == 0, revoked.stderr
+    with Session(fresh_database.engine) as session:
+        later = dt.datetime.now(dt.UTC)
+        assert isinstance(authenticate_token(session, token=token, now=later), TokenRefused)
+
+
+def test_a_service_token_names_its_organisation_by_id_too(fresh_database):
+    organisation_id = _organisation_with_name(fresh_database, "Riverside Academy")
+    issued = run_users(
+        "issue-service-token",
+        "--organisation-id",
+        str(organisation_id),
+        "--name",
+        "Feed sender",
+        "--scope",
+        "feeds:load:submit",
+        database_url=fresh_database.url,
+    )
+    assert issued.returncode == 0, issued.stderr
+    assert "For Feed sender of Riverside Academy." in issued.stdout
+
+
+def test_a_bad_service_token_request_says_what_is_wrong_and_issues_nothing(fresh_database):
+    organisation_id = _organisation_with_name(fresh_database, "Riverside Academy")
+    good = ["--name", "Case system", "--scope", "directory:child:search"]
+    by_id = ["--organisation-id", str(organisation_id)]
+    cases = {
+        "name the organisation with": good,
+        "no single organisation is named 'Nowhere'": ["--organisation-name", "Nowhere", *good],
+        "no organisation has the id 99999": ["--organisation-id", "99999", *good],
+        "cannot be scoped to: access:user:manage": [
+            *by_id,
+            "--name",
+            "Case system",
+            "--scope",
+            "access:user:manage",
+        ],
+        "Enter the name of the system": [*by_id, "--name", " ", "--scope", "feeds:load:submit"],
+    }
+    for message, arguments in cases.items():
+        result = run_users("issue-service-token", *arguments, database_url=fresh_database.url)
+        assert result.returncode == 1, message
+        assert message in result.stderr, (message, result.stderr)
+        assert "Traceback" not in result.stderr
+    with Session(fresh_database.engine) as session:
+        assert session.scalars(select(ApiToken)).all() == []

@@ -46,8 +46,11 @@ from contactpoint.access.second_factor import (
     SecondFactorSetUpError,
     current_code,
 )
+from contactpoint.access.service_accounts import organisation_for_service_tokens
 from contactpoint.access.tokens import (
+    IssuedToken,
     TokenError,
+    issue_token_for_service_account,
     issue_token_for_user,
     revoke_token,
     tokens_with_prefix,
@@ -266,9 +269,64 @@ def issue_token(
                 lifetime=dt.timedelta(days=days),
             )
             session.commit()
-            expires = issued.api_token.expires_at.date().isoformat()
-        console.print(f"API token (shown once, keep it secret): {issued.token}")
-        console.print(f"Known as {issued.api_token.prefix}; expires on {expires}.")
+            _show_token(issued)
+
+
+@users_app.command("issue-service-token")
+def issue_service_token(
+    name: Annotated[str, typer.Option(help="The system that will use it, e.g. its product.")],
+    scope: Annotated[
+        list[str], typer.Option(help="A permission the token may use (repeat for more).")
+    ],
+    organisation_name: Annotated[
+        str | None, typer.Option(help="The organisation whose system it is, by exact name.")
+    ] = None,
+    organisation_id: Annotated[
+        int | None,
+        typer.Option(min=1, max=2**31 - 1, help="The organisation, by id (when names repeat)."),
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, max=365, help="Days until it expires.")] = 90,
+) -> None:
+    """Issue an API token for an organisation's system (a service account); shown once."""
+    with _reported_failures():
+        by, now = operator(), _now()
+        scopes = [_permission_named(value) for value in scope]
+        with _database() as session:
+            organisation = _organisation(session, name=organisation_name, id_=organisation_id)
+            issued = issue_token_for_service_account(
+                session,
+                by=by,
+                name=name,
+                organisation=organisation,
+                scopes=scopes,
+                now=now,
+                lifetime=dt.timedelta(days=days),
+            )
+            session.commit()
+            console.print(f"For {issued.api_token.service_account} of {organisation.name}.")
+            _show_token(issued)
+
+
+def _show_token(issued: IssuedToken) -> None:
+    expires = issued.api_token.expires_at.date().isoformat()
+    console.print(f"API token (shown once, keep it secret): {issued.token}")
+    console.print(f"Known as {issued.api_token.prefix}; expires on {expires}.")
+
+
+def _organisation(session: Session, *, name: str | None, id_: int | None) -> Organisation:
+    if (name is None) == (id_ is None):
+        raise UsersCommandError(
+            "name the organisation with --organisation-name or --organisation-id."
+        )
+    if id_ is not None:
+        found = organisation_for_service_tokens(session, by=operator(), organisation_id=id_)
+        if found is None:
+            raise UsersCommandError(f"no organisation has the id {id_}.")
+        return found
+    found = find_organisation(session, name=name or "")
+    if found is None:
+        raise UsersCommandError(f"no single organisation is named {name!r}; use --organisation-id.")
+    return found
 
 
 @users_app.command("revoke-token")
