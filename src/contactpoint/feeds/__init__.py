@@ -1,0 +1,1 @@
+"""Source feeds: parsing extracts, loads and their reports, the link export."""
