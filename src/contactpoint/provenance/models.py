@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from contactpoint.organisations.models import Organisation
@@ -46,6 +46,8 @@ class Source(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[SourceKind] = mapped_column(enum_column_type(SourceKind, name="source_kind"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    # The fields this source is trusted for, space-separated (survivorship prefers them).
+    trusted_for: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship()
@@ -77,6 +79,8 @@ class SourceRecord(Base):
     )
     extracted_on: Mapped[dt.date] = mapped_column(Date)
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    # The normalised row as last accepted (JSON): what the child's values are made from.
+    payload: Mapped[str | None] = mapped_column(Text)
     given_name: Mapped[str | None] = mapped_column(String(100))
     middle_names: Mapped[str | None] = mapped_column(String(200))
     family_name: Mapped[str | None] = mapped_column(String(100))
