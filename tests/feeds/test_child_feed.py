@@ -7,10 +7,10 @@ import io
 
 import pytest
 
-from contactpoint.feeds.child_rows import ChildRow
 from contactpoint.feeds.extracts import child_rows
 from contactpoint.feeds.problems import FeedFileError, Level
 from contactpoint.feeds.row_checks import Accepted, Deletion, Rejected
+from contactpoint.provenance.reported import ChildRow
 from contactpoint.vocabulary import AddressStatus, CarerRelationship, Gender
 
 from feed_files import CHILD_HEADER, VALID_CHILD, child_csv, csv_bytes

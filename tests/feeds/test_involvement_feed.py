@@ -8,9 +8,9 @@ import io
 import pytest
 
 from contactpoint.feeds.extracts import involvement_rows
-from contactpoint.feeds.involvement_rows import InvolvementRow
 from contactpoint.feeds.problems import FeedFileError, Level
 from contactpoint.feeds.row_checks import Accepted, Deletion, Rejected
+from contactpoint.provenance.reported import InvolvementRow
 from contactpoint.vocabulary import ConsentBasis, ServiceType
 
 from feed_files import csv_bytes

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Final
 
 from contactpoint.feeds import values
@@ -22,6 +21,7 @@ from contactpoint.feeds.row_checks import (
 from contactpoint.identifiers.nhs_number import normalise_nhs_number
 from contactpoint.identifiers.postcode import normalise_postcode
 from contactpoint.identifiers.upn import normalise_upn
+from contactpoint.provenance.reported import AddressRow, CarerRow, ChildRow
 from contactpoint.vocabulary import AddressStatus, CarerRelationship, Gender
 
 CARER_NUMBERS: Final = (1, 2)
@@ -46,46 +46,6 @@ GENDERS: Final = {
 }  # fmt: skip
 RELATIONSHIPS: Final = {relationship.value: relationship for relationship in CarerRelationship}
 ADDRESS_STATUSES: Final = {status.value: status for status in AddressStatus}
-
-
-@dataclass(frozen=True, slots=True)
-class CarerRow:
-    given_name: str | None
-    family_name: str | None
-    relationship: CarerRelationship | None
-    phone: str | None
-    email: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AddressRow:
-    status: AddressStatus
-    line_1: str | None
-    line_2: str | None
-    town: str | None
-    postcode: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ChildRow:
-    """One source record about one child, normalised; what failed its check is left out."""
-
-    line: int
-    record_id: str
-    given_name: str
-    middle_names: str | None
-    family_name: str
-    former_family_names: tuple[str, ...]
-    gender: Gender
-    date_of_birth: dt.date | None
-    date_of_death: dt.date | None
-    address: AddressRow | None
-    nhs_number: str | None
-    upn: str | None
-    carers: tuple[CarerRow, ...]
-    school_urn: str | None
-    school_start_date: dt.date | None
-    gp_practice_code: str | None
 
 
 def check_child_row(

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING
 
-from contactpoint.feeds.child_rows import CHILD_COLUMNS, ChildRow, check_child_row
+from contactpoint.feeds.child_rows import CHILD_COLUMNS, check_child_row
 from contactpoint.feeds.header import Header, read_header
-from contactpoint.feeds.involvement_rows import (
-    INVOLVEMENT_COLUMNS,
-    InvolvementRow,
-    check_involvement_row,
-)
+from contactpoint.feeds.involvement_rows import INVOLVEMENT_COLUMNS, check_involvement_row
 from contactpoint.feeds.problems import file_error
 from contactpoint.feeds.reading import (
     DEFAULT_SIZE_CAP,
@@ -33,6 +29,7 @@ from contactpoint.feeds.row_checks import (
     Rejected,
 )
 from contactpoint.provenance.models import Feed
+from contactpoint.provenance.reported import ChildRow, InvolvementRow
 
 if TYPE_CHECKING:
     import datetime as dt

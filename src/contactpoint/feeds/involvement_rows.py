@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import Final
 
 from contactpoint.feeds import values
@@ -19,6 +17,7 @@ from contactpoint.feeds.row_checks import (
     record_key,
     width_problem,
 )
+from contactpoint.provenance.reported import InvolvementRow
 from contactpoint.vocabulary import SENSITIVE_SERVICE_TYPES, ConsentBasis, ServiceType
 
 INVOLVEMENT_COLUMNS: Final = Columns(
@@ -32,28 +31,6 @@ SERVICE_NAME_LONGEST: Final = 200
 PRACTITIONER_LONGEST: Final = 100
 SERVICE_TYPES: Final = {service_type.value: service_type for service_type in ServiceType}
 CONSENT_BASES: Final = {basis.value: basis for basis in ConsentBasis}
-
-
-@dataclass(frozen=True, slots=True)
-class InvolvementRow:
-    line: int
-    record_id: str
-    child_record_id: str
-    service_name: str
-    service_type: ServiceType
-    practitioner_name: str | None
-    practitioner_role: str | None
-    phone: str | None
-    email: str | None
-    start_date: dt.date
-    end_date: dt.date | None
-    lead_professional: bool
-    assessment_held: bool
-    consent_basis: ConsentBasis | None
-
-    @property
-    def sensitive(self) -> bool:
-        return self.service_type in SENSITIVE_SERVICE_TYPES
 
 
 def check_involvement_row(

@@ -1,0 +1,150 @@
+"""What a source reported about a child or an involvement: one accepted feed row, normalised.
+
+The feeds produce these from CSV rows or FHIR resources; the directory makes a
+child's values from them; a source record keeps its row as a JSON payload (and
+a digest of it) so that a row sent again unchanged is recognised. ``line`` is
+where the row was read and is neither kept nor compared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from contactpoint.vocabulary import (
+    SENSITIVE_SERVICE_TYPES,
+    AddressStatus,
+    CarerRelationship,
+    ConsentBasis,
+    Gender,
+    ServiceType,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CarerRow:
+    given_name: str | None
+    family_name: str | None
+    relationship: CarerRelationship | None
+    phone: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressRow:
+    status: AddressStatus
+    line_1: str | None
+    line_2: str | None
+    town: str | None
+    postcode: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRow:
+    """One source record about one child, normalised; what failed its check is left out."""
+
+    line: int = field(compare=False)
+    record_id: str
+    given_name: str
+    middle_names: str | None
+    family_name: str
+    former_family_names: tuple[str, ...]
+    gender: Gender
+    date_of_birth: dt.date | None
+    date_of_death: dt.date | None
+    address: AddressRow | None
+    nhs_number: str | None
+    upn: str | None
+    carers: tuple[CarerRow, ...]
+    school_urn: str | None
+    school_start_date: dt.date | None
+    gp_practice_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InvolvementRow:
+    line: int = field(compare=False)
+    record_id: str
+    child_record_id: str
+    service_name: str
+    service_type: ServiceType
+    practitioner_name: str | None
+    practitioner_role: str | None
+    phone: str | None
+    email: str | None
+    start_date: dt.date
+    end_date: dt.date | None
+    lead_professional: bool
+    assessment_held: bool
+    consent_basis: ConsentBasis | None
+
+    @property
+    def sensitive(self) -> bool:
+        return self.service_type in SENSITIVE_SERVICE_TYPES
+
+
+def payload(row: ChildRow | InvolvementRow) -> str:
+    """The row as canonical JSON, without its line."""
+    values = asdict(row)
+    values.pop("line")
+    return json.dumps(values, default=_plain, sort_keys=True, separators=(",", ":"))
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} in a payload")
+
+
+def _date(value: Any) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def child_from_payload(text: str) -> ChildRow:
+    values = json.loads(text)
+    address = values.pop("address")
+    carers = values.pop("carers")
+    return ChildRow(
+        line=0,
+        record_id=values["record_id"],
+        given_name=values["given_name"],
+        middle_names=values["middle_names"],
+        family_name=values["family_name"],
+        former_family_names=tuple(values["former_family_names"]),
+        gender=Gender(values["gender"]),
+        date_of_birth=_date(values["date_of_birth"]),
+        date_of_death=_date(values["date_of_death"]),
+        address=None
+        if address is None
+        else AddressRow(
+            status=AddressStatus(address["status"]),
+            line_1=address["line_1"],
+            line_2=address["line_2"],
+            town=address["town"],
+            postcode=address["postcode"],
+        ),
+        nhs_number=values["nhs_number"],
+        upn=values["upn"],
+        carers=tuple(
+            CarerRow(
+                given_name=carer["given_name"],
+                family_name=carer["family_name"],
+                relationship=None
+                if carer["relationship"] is None
+                else CarerRelationship(carer["relationship"]),
+                phone=carer["phone"],
+                email=carer["email"],
+            )
+            for carer in carers
+        ),
+        school_urn=values["school_urn"],
+        school_start_date=_date(values["school_start_date"]),
+        gp_practice_code=values["gp_practice_code"],
+    )
