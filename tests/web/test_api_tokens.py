@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from http import HTTPStatus
 from typing import TYPE_CHECKING
+
+from sqlalchemy import select
 
 from contactpoint.access.models import ApiToken, UserAccount
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import Role, principal_for_operator
 from contactpoint.access.tokens import issue_token_for_user, revoke_token
+from contactpoint.audit.events import EventType, Outcome
+from contactpoint.audit.models import AuditEventDetails, AuditEventRow
 
 import factories
 from accounts import denials_of, make_account
@@ -163,3 +168,23 @@ def test_a_bearer_token_is_not_accepted_by_pages(app, client):
 
     assert response.status_code == HTTPStatus.SEE_OTHER
     assert response.headers["location"].startswith("/sign-in")
+
+
+def test_a_lapsed_holders_token_is_refused_and_the_refusal_audited(app, client):
+    account = make_account(app, factories.council_team)
+    token = issue_token(app, account)
+    with app.state.sessions() as session:
+        session.get(UserAccount, account.id).background_check_on = factories.LAPSED_CHECK_ON
+        session.commit()
+
+    response = client.get(USERS, headers=bearer(token))
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    with app.state.sessions() as session:
+        event = session.scalars(
+            select(AuditEventRow).order_by(AuditEventRow.sequence.desc()).limit(1)
+        ).one()
+        details = json.loads(session.get(AuditEventDetails, event.sequence).details)
+    assert (event.event_type, event.outcome) == (EventType.SIGN_IN, Outcome.DENIED)
+    assert event.actor_user_id == account.id
+    assert details == {"method": "api_token", "failure": "access_lapsed"}

@@ -255,3 +255,13 @@ def test_the_api_refuses_a_token_without_the_scope(app, client):
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert denials_of(app, team) == 1
+
+
+def test_a_control_character_typed_into_a_field_is_not_echoed_into_the_page(app, client):
+    cookie, _, colleague, _ = _team_and_colleagues(app)
+
+    response = _issue_on_page(client, cookie, colleague, days="3\x07")  # parsed strictly
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert _summary_links(response) == {"#days"}
+    assert 'value="3"' in response.text

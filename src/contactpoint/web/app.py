@@ -18,6 +18,7 @@ from contactpoint.web import (
     link_views,
     passkey_views,
     reauthentication_views,
+    service_token_views,
     sign_in_views,
     token_views,
     user_views,
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(user_views.router)
     app.include_router(api_views.router)
     app.include_router(token_views.router)
+    app.include_router(service_token_views.router)
     app.include_router(audit_api_views.router)
     mount_assets(app, assets)
     return app

@@ -64,7 +64,7 @@ API_USER_TOKENS: Final = "/api/v1/users/{user_id}/tokens"
 API_REVOKE: Final = "/api/v1/tokens/{prefix}/revoke"
 LONGEST_DAYS: Final = LONGEST_LIFETIME.days
 _MAX_DAYS_DIGITS: Final = 3
-_DAYS_PROBLEM: Final = f"Enter a whole number of days from 1 to {LONGEST_DAYS}"
+DAYS_PROBLEM: Final = f"Enter a whole number of days from 1 to {LONGEST_DAYS}"
 
 UserId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Prefix = Annotated[str, Field(min_length=1, max_length=PREFIX_SHOWN)]
@@ -122,7 +122,7 @@ def token_problems(user: UserAccount, wanted: TokenRequest) -> dict[str, str]:
                 f"Acting as {wanted.role.label}, a token cannot carry: {', '.join(beyond)}"
             )
     if wanted.days is None or not 1 <= wanted.days <= LONGEST_DAYS:
-        problems["days"] = _DAYS_PROBLEM
+        problems["days"] = DAYS_PROBLEM
     return problems
 
 
@@ -163,7 +163,7 @@ def tokens_page(
 ) -> Response:
     user = token_holder(session, by=managing.principal, user_id=user_id)
     if user is None:
-        return _page_not_found(request)
+        return page_not_found(request)
     return _tokens_page(request, session, user, problems={}, form=None)
 
 
@@ -180,7 +180,7 @@ def issue_from_form(
     by = managing.principal
     user = token_holder(session, by=by, user_id=user_id)
     if user is None:
-        return _page_not_found(request)
+        return page_not_found(request)
     wanted = _request_from(form)
     problems = token_problems(user, wanted)
     if problems:
@@ -209,7 +209,7 @@ def revoke_from_page(
     user = token_holder(session, by=by, user_id=user_id)
     api_token = None if user is None else session.get(ApiToken, token_id)
     if user is None or api_token is None or api_token.user_id != user.id:
-        return _page_not_found(request)
+        return page_not_found(request)
     revoke_token(session, by=by, api_token=api_token, now=now)
     session.commit()
     return redirect(TOKENS_PAGE.format(user_id=user.id))
@@ -224,7 +224,6 @@ def _tokens_page(
     form: FormData | None,
 ) -> Response:
     offered = sorted({p for role in user.roles for p in scopes_offered(user, role)})
-    posted = {} if form is None else {k: v for k, v in form.items() if isinstance(v, str)}
     context = {
         "user": user,
         "tokens": [(token, sorted(token_scopes(token))) for token in tokens_of(session, user)],
@@ -232,7 +231,7 @@ def _tokens_page(
         "offered": offered,
         "problems": problems,
         "summary": error_summary(problems),
-        "posted": posted,
+        "posted": echoed(form),
         "chosen_scopes": [] if form is None else form.getlist("scopes"),
         "longest_days": LONGEST_DAYS,
     }
@@ -242,23 +241,46 @@ def _tokens_page(
 
 def _request_from(form: FormData | None) -> TokenRequest:
     role = field(form, "role")
-    names = [] if form is None else [v for v in form.getlist("scopes") if isinstance(v, str)]
-    known = {p.value: p for p in Permission}
-    days = field(form, "days")
+    scopes, unknown = scopes_from(form)
     return TokenRequest(
         role=Role(role) if role in set(Role) else None,
-        scopes=frozenset(known[name] for name in names if name in known),
-        days=int(days) if _is_number(days) else None,
-        unknown_scopes=any(name not in known for name in names),
+        scopes=scopes,
+        days=days_from(form),
+        unknown_scopes=unknown,
     )
 
 
-def _is_number(text: str) -> bool:
+def echoed(form: FormData | None) -> dict[str, str]:
+    """The form's text fields to show again, without control characters (HTML forbids them)."""
+    if form is None:
+        return {}
+    return {
+        name: "".join(character for character in value if character.isprintable())
+        for name, value in form.items()
+        if isinstance(value, str)
+    }
+
+
+def scopes_from(form: FormData | None) -> tuple[frozenset[Permission], bool]:
+    """The permissions ticked in the form's ``scopes``, and whether any name was unknown."""
+    names = [] if form is None else [v for v in form.getlist("scopes") if isinstance(v, str)]
+    known = {p.value: p for p in Permission}
+    chosen = frozenset(known[name] for name in names if name in known)
+    return chosen, any(name not in known for name in names)
+
+
+def days_from(form: FormData | None) -> int | None:
+    """The form's ``days`` as a number, or ``None`` if it is not a plain whole number."""
+    days = field(form, "days")
+    return int(days) if is_number(days, digits=_MAX_DAYS_DIGITS) else None
+
+
+def is_number(text: str, *, digits: int) -> bool:
     """Plain ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` refuses."""
-    return text.isascii() and text.isdigit() and len(text) <= _MAX_DAYS_DIGITS
+    return text.isascii() and text.isdigit() and len(text) <= digits
 
 
-def _page_not_found(request: Request) -> Response:
+def page_not_found(request: Request) -> Response:
     return render(request, "errors/page-not-found.html", status=HTTPStatus.NOT_FOUND)
 
 
@@ -319,12 +341,12 @@ def issue_token(
     )
     problems = token_problems(user, wanted)
     if problems:
-        return _invalid(request, problems)
+        return invalid(request, problems)
     try:
         issued = issue(session, by=caller, user=user, wanted=wanted, now=now)
     except TokenError as error:
         session.rollback()
-        return _invalid(request, {"scopes": str(error)})
+        return invalid(request, {"scopes": str(error)})
     session.commit()
     return IssuedTokenOut(token=issued.token, details=_token_out(issued.api_token))
 
@@ -338,7 +360,7 @@ def revoke(
         detail = "There is no token with that prefix that you manage."
         return problem(request, HTTPStatus.NOT_FOUND, detail)
     if len(found) > 1:
-        detail = "More than one token has that prefix: revoke it from its user's tokens page."
+        detail = "More than one token has that prefix: revoke it from its tokens page."
         return problem(request, HTTPStatus.CONFLICT, detail)
     [api_token] = found
     revoke_token(session, by=caller, api_token=api_token, now=now)
@@ -358,7 +380,8 @@ def _token_out(api_token: ApiToken) -> TokenOut:
     )
 
 
-def _invalid(request: Request, problems: dict[str, str]) -> Response:
+def invalid(request: Request, problems: dict[str, str]) -> Response:
+    """422 problem details naming each field of the body that is wrong."""
     errors = [
         {"location": ["body", name], "message": message, "type": "value_error"}
         for name, message in problems.items()
