@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import select
@@ -11,12 +12,13 @@ from contactpoint.access import throttling
 from contactpoint.access.models import SessionEndReason, SignInThrottle, UserSession
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import AccessCondition, Role, decide, principal_for_operator
-from contactpoint.access.reauthentication import reauthenticate
+from contactpoint.access.reauthentication import ReauthenticationRefused, Refusal, reauthenticate
 from contactpoint.access.sessions import (
     NOT_SIGNED_IN,
     AccessStopped,
     ActiveSession,
     SessionEnded,
+    StartedSession,
     check_csrf,
     csrf_token_for,
     end_session,
@@ -24,6 +26,8 @@ from contactpoint.access.sessions import (
     resume_session,
 )
 from contactpoint.access.users import suspend_user, withdraw_role
+from contactpoint.audit.events import EventType, Outcome
+from contactpoint.audit.models import AuditEventDetails, AuditEventRow
 from contactpoint.organisations.models import AccreditationStatus
 
 import factories
@@ -238,19 +242,71 @@ def test_reauthentication_with_a_wrong_password_or_reused_code_fails(db_session)
     used_code = factories.totp_code(user)
     at = NOW + MINUTE
     wrong = "not my password"
-    assert reauthenticate_at(db_session, user, started, at, password=wrong) is None
-    assert reauthenticate_at(db_session, user, started, at + MINUTE, code=used_code) is None
+    wrong_password = reauthenticate_at(db_session, user, started, at, password=wrong)
+    reused_code = reauthenticate_at(db_session, user, started, at + MINUTE, code=used_code)
+    assert wrong_password.refusal is Refusal.WRONG_CODE
+    assert reused_code.refusal is Refusal.WRONG_CODE
+    assert wrong_password.message == reused_code.message  # never which of the two was wrong
+    assert wrong_password.seconds_to_wait is None
     assert started.user_session.reauthenticated_at is None
+
+
+def test_reauthentication_while_throttled_says_how_many_seconds_to_wait(db_session):
+    user = factories.child_protection_officer(db_session)
+    started = sign_in(db_session, user)
+    wrong = "not my password"
+    for minute in range(1, 6):  # five failures lock the account name for 15 minutes
+        reauthenticate_at(db_session, user, started, NOW + minute * MINUTE, password=wrong)
+    at = NOW + 6 * MINUTE
+    refused = reauthenticate_at(db_session, user, started, at)
+    assert refused.refusal is Refusal.THROTTLED
+    assert refused.seconds_to_wait == 14 * 60  # locked at minute 5, until minute 20
+    assert refused.message == "Too many attempts: try again in 14 minutes."
+    assert started.user_session.reauthenticated_at is None
+    assert isinstance(
+        reauthenticate_at(db_session, user, started, NOW + 20 * MINUTE), StartedSession
+    )
+
+
+def _reauthentication_events(db_session) -> list[tuple[Outcome, dict[str, object]]]:
+    found = db_session.execute(
+        select(AuditEventRow.outcome, AuditEventDetails.details)
+        .join(AuditEventDetails, AuditEventDetails.sequence == AuditEventRow.sequence)
+        .where(AuditEventRow.event_type == EventType.SIGN_IN)
+        .order_by(AuditEventRow.sequence)
+    )
+    events = [(outcome, json.loads(details)) for outcome, details in found]
+    return [(o, d) for o, d in events if str(d["method"]).startswith("reauthenticate")]
+
+
+def test_reauthentication_records_the_second_factor_used_and_the_throttle(db_session):
+    user = factories.child_protection_officer(db_session)
+    started = sign_in(db_session, user)
+    wrong = "not my password"
+    reauthenticate_at(db_session, user, started, NOW + MINUTE, password=wrong)
+    rotated = reauthenticate_at(db_session, user, started, NOW + 2 * MINUTE)
+    assert isinstance(rotated, StartedSession)
+    for minute in range(3, 9):
+        reauthenticate_at(db_session, user, rotated, NOW + minute * MINUTE, password=wrong)
+    events = _reauthentication_events(db_session)
+    assert events[:2] == [
+        (Outcome.FAILURE, {"method": "reauthenticate_totp", "failure": "wrong_credentials"}),
+        (Outcome.SUCCESS, {"method": "reauthenticate_totp"}),
+    ]
+    assert events[-1] == (Outcome.DENIED, {"method": "reauthenticate_totp", "failure": "throttled"})
 
 
 def test_reauthenticating_clears_the_accounts_earlier_failures_as_signing_in_does(db_session):
     user = factories.child_protection_officer(db_session)
     started = sign_in(db_session, user)
     wrong = "not my password"
-    assert reauthenticate_at(db_session, user, started, NOW + MINUTE, password=wrong) is None
+    refused = reauthenticate_at(db_session, user, started, NOW + MINUTE, password=wrong)
+    assert isinstance(refused, ReauthenticationRefused)
     account = throttling.account_key(user.username)
     assert db_session.get(SignInThrottle, account) is not None
-    assert reauthenticate_at(db_session, user, started, NOW + 2 * MINUTE) is not None
+    assert isinstance(
+        reauthenticate_at(db_session, user, started, NOW + 2 * MINUTE), StartedSession
+    )
     db_session.expire_all()
     assert db_session.get(SignInThrottle, account) is None
 
@@ -273,9 +329,11 @@ def test_an_ended_session_cannot_be_brought_back_by_reauthenticating(db_session)
     user = factories.child_protection_officer(db_session)
     started = sign_in(db_session, user)
     resume(db_session, started.token, NOW + 40 * MINUTE)  # idle for 40 minutes: ended
-    assert reauthenticate_at(db_session, user, started, NOW + 41 * MINUTE) is None
+    timed_out = reauthenticate_at(db_session, user, started, NOW + 41 * MINUTE)
     end_session(db_session, user_session=started.user_session, now=NOW + 42 * MINUTE)
-    assert reauthenticate_at(db_session, user, started, NOW + 43 * MINUTE) is None
+    signed_out = reauthenticate_at(db_session, user, started, NOW + 43 * MINUTE)
+    assert timed_out.refusal is Refusal.SESSION_ENDED
+    assert signed_out.refusal is Refusal.SESSION_ENDED
 
 
 def test_reauthentication_does_not_extend_the_12_hour_limit(db_session):

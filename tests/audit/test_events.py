@@ -112,6 +112,24 @@ def test_a_denied_access_refuses_a_url_with_a_query_string_which_can_hold_search
         access_denied_event(PRACTITIONER, permission="child:search", route="/search?name=Ng")
 
 
+def test_a_reauthentication_prompt_is_a_denied_sign_in_step_not_an_access_denied():
+    event = events.reauthentication_required_event(
+        PRACTITIONER, permission="directory:shield:override", route="/children/{cpid}/override"
+    )
+    assert event.event_type is EventType.SIGN_IN
+    assert event.outcome is Outcome.DENIED
+    assert event.details == {
+        "method": "reauthenticate",
+        "failure": "reauthentication_required",
+        "permission": "directory:shield:override",
+        "route": "/children/{cpid}/override",
+    }
+    with pytest.raises(ValueError, match="query string"):
+        events.reauthentication_required_event(
+            PRACTITIONER, permission="directory:shield:override", route="/override?child=1"
+        )
+
+
 def test_sign_in_failures_are_codes_so_a_typed_username_or_password_cannot_be_kept():
     failed = sign_in_event(
         Actor.anonymous(address="192.0.2.1"),

@@ -8,9 +8,10 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import func, select
 
 from access.soft_authenticator import SoftAuthenticator
-from contactpoint.access.models import LinkPurpose, UserAccount
+from contactpoint.access.models import LinkPurpose, UserAccount, WebAuthnChallenge
 from contactpoint.access.passkeys import (
     begin_passkey_registration,
     finish_passkey_registration,
@@ -197,6 +198,57 @@ def test_a_malformed_answer_is_refused(app, client, authenticator, credential):
     assert refused.status_code == HTTPStatus.BAD_REQUEST
 
 
+def _challenges(app: FastAPI) -> int:
+    with app.state.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(WebAuthnChallenge)) or 0)
+
+
+def test_the_code_page_offers_a_passkey_only_to_a_user_who_has_one(app, client, authenticator):
+    with_passkey = make_account(app, factories.practitioner)
+    _with_passkey(app, with_passkey, authenticator)
+    without = make_account(app, factories.practitioner)
+
+    pages = {}
+    for account in (with_passkey, without):
+        client.cookies.clear()
+        post_form(client, "/sign-in", "/sign-in", username=account.username, password=TEST_PASSWORD)
+        pages[account.id] = client.get("/sign-in/code").text
+
+    assert "Use a passkey instead" in pages[with_passkey.id]
+    assert "/scripts/passkeys.js" in pages[with_passkey.id]
+    assert "passkey" not in pages[without.id].lower()
+
+
+def test_a_wrong_code_shows_the_code_page_again_with_the_passkey_only_if_the_user_has_one(
+    app, client, authenticator
+):
+    with_passkey = make_account(app, factories.practitioner)
+    _with_passkey(app, with_passkey, authenticator)
+    without = make_account(app, factories.practitioner)
+
+    refused = {}
+    for account in (with_passkey, without):
+        client.cookies.clear()
+        post_form(client, "/sign-in", "/sign-in", username=account.username, password=TEST_PASSWORD)
+        refused[account.id] = post_form(client, "/sign-in/code", "/sign-in/code", code="000000")
+
+    assert "Use a passkey instead" in refused[with_passkey.id].text
+    assert "passkey" not in refused[without.id].text.lower()
+
+
+def test_passkey_options_are_refused_with_no_challenge_to_a_user_without_a_passkey(app, client):
+    account = make_account(app, factories.practitioner)
+    post_form(client, "/sign-in", "/sign-in", username=account.username, password=TEST_PASSWORD)
+    before = _challenges(app)
+
+    refused = _options(client, "/sign-in/code", "/sign-in/passkey/options")
+
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "Your account has no passkey" in refused.json()["detail"]
+    assert _challenges(app) == before == 0
+
+
 def test_options_without_a_sign_in_in_progress_are_refused(client):
     client.get("/sign-in")
     token = form_token(client.get("/sign-in").text)
@@ -265,4 +317,17 @@ def test_a_wrong_passkey_does_not_confirm_who_you_are(app, client, authenticator
     )
 
     assert refused.status_code == HTTPStatus.BAD_REQUEST
-    assert "password or second factor is not right" in _refusal(refused)
+    assert "your passkey could not be checked" in _refusal(refused)
+
+
+def test_a_user_without_a_passkey_is_not_offered_one_to_confirm_who_they_are(app, client):
+    officer = make_account(app, factories.child_protection_officer)
+    signed_in = session_cookie(open_session_for(app, officer, Role.PRACTITIONER))
+
+    page = client.get("/reauthenticate", headers=signed_in)
+    refused = _options(client, "/reauthenticate", "/reauthenticate/passkey/options", signed_in)
+
+    assert "passkey" not in page.text.lower()
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert "no passkey" in refused.json()["detail"]
+    assert _challenges(app) == 0

@@ -16,12 +16,18 @@ from typing import TYPE_CHECKING
 import pytest
 import uvicorn
 
-from contactpoint.access.models import LinkPurpose
+from access.soft_authenticator import SoftAuthenticator
+from contactpoint.access.models import LinkPurpose, UserAccount
+from contactpoint.access.passkeys import (
+    begin_passkey_registration,
+    finish_passkey_registration,
+    relying_party_from,
+)
 
 import factories
 from accounts import issue_link, make_account
 from browser import assert_accessible, watch_console_errors
-from factories import TEST_PASSWORD
+from factories import NOW, TEST_PASSWORD
 from web_app import build_app
 
 if TYPE_CHECKING:
@@ -78,6 +84,20 @@ def _add_virtual_authenticator(page) -> object:
     return devtools, added["authenticatorId"]
 
 
+def _with_passkey_elsewhere(app: FastAPI, user_id: int) -> None:
+    """A passkey registered to the user from another authenticator than the browser's."""
+    party = relying_party_from(app.state.settings)
+    authenticator = SoftAuthenticator(rp_id=party.id, origin=party.origin)
+    with app.state.sessions() as session:
+        user = session.get(UserAccount, user_id)
+        options = begin_passkey_registration(session, user=user, relying_party=party, now=NOW)
+        credential = authenticator.register(options)
+        finish_passkey_registration(
+            session, user=user, credential_json=credential, relying_party=party, now=NOW
+        )
+        session.commit()
+
+
 def _unexpected(errors: list[str]) -> list[str]:
     return [error for error in errors if "the server responded with a status of 4" not in error]
 
@@ -119,6 +139,7 @@ def test_a_passkey_set_up_from_a_link_signs_the_user_in_again(passkey_site, brow
 def test_the_passkey_button_says_when_the_browser_has_no_passkey(passkey_site, browser_page):
     app, base = passkey_site
     account = make_account(app, factories.practitioner)
+    _with_passkey_elsewhere(app, account.id)  # so the code page offers a passkey
     page = browser_page
     _add_virtual_authenticator(page)  # an authenticator holding no passkey for the site
 

@@ -4,23 +4,34 @@ they are, and back; the session gets a new token."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from http import HTTPStatus
 
 import pytest
+from sqlalchemy import select
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import Role
-from contactpoint.audit.events import EventType
+from contactpoint.audit.events import EventType, Outcome
+from contactpoint.audit.models import AuditEventDetails, AuditEventRow
 from contactpoint.web.authorisation import requires
 
 import factories
-from accounts import events_of, form_token, make_account, open_session_for, session_cookie
+from accounts import (
+    denials_of,
+    events_of,
+    form_token,
+    make_account,
+    open_session_for,
+    session_cookie,
+)
 from browser import assert_accessible
 from factories import TEST_PASSWORD
 from markup import parse_html, text_of_class
 from web_app import build_app
 
 OVERRIDE_PATH = "/test-only/override"
+API_OVERRIDE_PATH = "/api/test-only/override"
 CONFIRM_PATH = "/reauthenticate"
 WRONG_PASSWORD = "not the password"  # noqa: S105 - test data
 
@@ -35,6 +46,7 @@ def app(web_settings, clock):
     app = build_app(web_settings, clock)
     needs_override = [requires(Permission.DIRECTORY_SHIELD_OVERRIDE)]
     app.add_api_route(OVERRIDE_PATH, override_view, dependencies=needs_override)
+    app.add_api_route(API_OVERRIDE_PATH, override_view, dependencies=needs_override)
     return app
 
 
@@ -74,6 +86,61 @@ def test_a_high_risk_page_not_confirmed_lately_sends_the_user_to_confirm_and_bac
     )
 
 
+def test_the_prompt_is_recorded_as_a_reauthentication_step_not_as_a_denied_access(
+    app, client, officer, token
+):
+    client.get(f"{OVERRIDE_PATH}?child=1", headers=session_cookie(token), follow_redirects=False)
+
+    assert denials_of(app, officer) == 0
+    [(outcome, details)] = _sign_in_events(app, officer, method="reauthenticate")
+    assert outcome is Outcome.DENIED
+    assert details == {
+        "method": "reauthenticate",
+        "failure": "reauthentication_required",
+        "permission": "directory:shield:override",
+        "route": OVERRIDE_PATH,  # the route's template, never the query string
+    }
+
+
+def test_the_api_cannot_reauthenticate_so_it_refuses_and_records_a_denial(app, client, officer):
+    token = open_session_for(app, officer, Role.PRACTITIONER)
+
+    response = client.get(API_OVERRIDE_PATH, headers=session_cookie(token))
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert denials_of(app, officer) == 1
+    assert _sign_in_events(app, officer, method="reauthenticate") == []
+
+
+def _sign_in_events(app, account, *, method: str) -> list[tuple[Outcome, dict[str, object]]]:
+    query = (
+        select(AuditEventRow.outcome, AuditEventDetails.details)
+        .join(AuditEventDetails, AuditEventDetails.sequence == AuditEventRow.sequence)
+        .where(AuditEventRow.event_type == EventType.SIGN_IN)
+        .where(AuditEventRow.actor_user_id == account.id)
+        .order_by(AuditEventRow.sequence)
+    )
+    with app.state.sessions() as session:
+        found = [(outcome, json.loads(details)) for outcome, details in session.execute(query)]
+    return [(outcome, details) for outcome, details in found if details["method"] == method]
+
+
+def test_too_many_wrong_attempts_say_how_many_minutes_to_wait(app, client, clock, officer, token):
+    for _ in range(5):  # five failures lock the account name for 15 minutes
+        _confirm(client, token, code="000000", next_path=OVERRIDE_PATH)
+        clock.advance(dt.timedelta(minutes=1))
+
+    throttled = _confirm(client, token, code=officer.code(clock.now), next_path=OVERRIDE_PATH)
+
+    assert throttled.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert throttled.headers["retry-after"] == str(14 * 60)
+    summary = text_of_class(parse_html(throttled.text), "govuk-error-summary")
+    assert "Too many attempts: try again in 14 minutes." in summary
+    assert "contactpoint-session" not in throttled.cookies
+    [(outcome, details)] = _sign_in_events(app, officer, method="reauthenticate_totp")[-1:]
+    assert (outcome, details["failure"]) == (Outcome.DENIED, "throttled")
+
+
 def test_confirming_with_password_and_code_rotates_the_session_and_allows_the_page(
     app, client, officer, token
 ):
@@ -91,6 +158,8 @@ def test_confirming_with_password_and_code_rotates_the_session_and_allows_the_pa
     assert old.status_code == HTTPStatus.SEE_OTHER  # the old token no longer works
     assert old.headers["location"].startswith("/sign-in")
     assert events_of(app, EventType.SIGN_IN) == 2  # the sign-in, and the re-authentication
+    [(outcome, _details)] = _sign_in_events(app, officer, method="reauthenticate_totp")
+    assert outcome is Outcome.SUCCESS
 
 
 def test_a_wrong_code_shows_the_error_summary_and_the_page_stays_refused(client, officer, token):
@@ -100,7 +169,7 @@ def test_a_wrong_code_shows_the_error_summary_and_the_page_stays_refused(client,
 
     assert refused.status_code == HTTPStatus.BAD_REQUEST
     summary = text_of_class(parse_html(refused.text), "govuk-error-summary")
-    assert "password or second factor is not right" in summary
+    assert "password or code is not right" in summary
     assert "contactpoint-session" not in refused.cookies
     assert again.headers["location"].startswith(CONFIRM_PATH)
 
@@ -111,7 +180,7 @@ def test_a_wrong_password_is_refused_like_a_wrong_code(client, officer, token):
     )
 
     assert refused.status_code == HTTPStatus.BAD_REQUEST
-    assert "password or second factor is not right" in refused.text
+    assert "password or code is not right" in refused.text
 
 
 def test_empty_fields_are_named_in_the_error_summary(client, token):

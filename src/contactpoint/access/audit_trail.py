@@ -135,12 +135,29 @@ def second_factor_set_up(session: Session, *, user: UserAccount, method: str) ->
 
 
 def reauthenticated(
-    session: Session, *, user: UserAccount, user_session: UserSession, succeeded: bool
+    session: Session,
+    *,
+    user: UserAccount,
+    user_session: UserSession,
+    succeeded: bool,
+    method: str,
 ) -> None:
+    """``method``: ``reauthenticate_totp`` or ``reauthenticate_passkey``."""
     actor = _user_actor(user, role=user_session.acting_role, user_session=user_session)
     outcome = Outcome.SUCCESS if succeeded else Outcome.FAILURE
     failure = None if succeeded else "wrong_credentials"
-    event = events.sign_in_event(actor, outcome=outcome, method="reauthenticate", failure=failure)
+    event = events.sign_in_event(actor, outcome=outcome, method=method, failure=failure)
+    record(session, event)
+
+
+def reauthentication_required(
+    session: Session, *, principal: Principal, decision: Decision, route: str | None = None
+) -> None:
+    """For the web layer: a page sent the user to confirm who they are (not a denial)."""
+    permission = str(getattr(decision.requirement, "value", decision.requirement))
+    event = events.reauthentication_required_event(
+        actor_for(principal), permission=permission, route=route
+    )
     record(session, event)
 
 

@@ -47,6 +47,9 @@ WRONG_CODE: Final = (
     "Wait for your app to show a new code and try again."
 )
 WRONG_PASSKEY: Final = "Your passkey could not be checked. Try again."
+NO_PASSKEY: Final = (
+    "Your account has no passkey. Enter the code from your authenticator app instead."
+)
 TIMED_OUT: Final = "Your sign-in took too long, or has already finished. Sign in again."
 NO_SECOND_FACTOR: Final = (
     "Your account has no second factor set up. Use the set-up link you were given, "
@@ -133,9 +136,13 @@ def begin_pending_sign_in(
     )
     session.add(pending)
     session.flush()
+    return SecondFactorNeeded(token, pending.expires_at, _methods_of(user), may_set_up)
+
+
+def _methods_of(user: UserAccount) -> frozenset[SecondFactorMethod]:
     methods = {SecondFactorMethod.TOTP} if user.has_totp else set()
     methods |= {SecondFactorMethod.PASSKEY} if user.passkeys else set()
-    return SecondFactorNeeded(token, pending.expires_at, frozenset(methods), may_set_up)
+    return frozenset(methods)
 
 
 def verify_code(
@@ -171,13 +178,32 @@ def verify_code(
 def passkey_options(
     session: Session, *, pending_token: str, relying_party: RelyingParty, now: dt.datetime
 ) -> str | SignInRefused:
-    """Step 2 with a passkey: the options (JSON) for ``navigator.credentials.get()``."""
+    """Step 2 with a passkey: the options (JSON) for ``navigator.credentials.get()``.
+
+    Refused, with no challenge issued, when the user has no passkey. This comes after
+    the password, so saying so reveals nothing about which usernames exist.
+    """
     pending = _pending(session, token=pending_token, now=now)
     if pending is None:
         return SignInRefused(TIMED_OUT)
+    if not pending.user.passkeys:
+        return SignInRefused(NO_PASSKEY)
     return passkeys.begin_passkey_authentication(
         session, user=pending.user, relying_party=relying_party, now=now
     )
+
+
+def pending_methods(
+    session: Session, *, pending_token: str, now: dt.datetime
+) -> frozenset[SecondFactorMethod]:
+    """The second factors a pending sign-in's user has (none once it has timed out).
+
+    Only a pending sign-in knows its user, and it exists only after the password
+    (or a one-time link): the pages may offer a passkey from this without saying
+    anything about a username before the password.
+    """
+    pending = _pending(session, token=pending_token, now=now)
+    return frozenset() if pending is None else _methods_of(pending.user)
 
 
 def verify_passkey(
@@ -445,11 +471,19 @@ def _throttled_pending(
 
 
 def _wait_message(retry_at: dt.datetime, *, now: dt.datetime) -> str:
-    seconds = max(1, math.ceil((retry_at - now).total_seconds()))
-    if seconds == 1:
-        wait = "1 second"
-    elif seconds < _SECONDS_SHOWN_UP_TO:
-        wait = f"{seconds} seconds"
-    else:
-        wait = f"{math.ceil(seconds / 60)} minutes"
+    wait = wait_phrase(seconds_until(retry_at, now=now))
     return f"There have been too many attempts to sign in. Wait {wait}, then try again."
+
+
+def seconds_until(retry_at: dt.datetime, *, now: dt.datetime) -> int:
+    """Whole seconds to wait (at least 1), rounded up."""
+    return max(1, math.ceil((retry_at - now).total_seconds()))
+
+
+def wait_phrase(seconds: int) -> str:
+    """``1 second``, ``45 seconds``, ``15 minutes``: short waits in seconds, longer in minutes."""
+    if seconds == 1:
+        return "1 second"
+    if seconds < _SECONDS_SHOWN_UP_TO:
+        return f"{seconds} seconds"
+    return f"{math.ceil(seconds / 60)} minutes"

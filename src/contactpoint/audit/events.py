@@ -40,6 +40,7 @@ __all__ = [
     "details_redacted_event",
     "export_event",
     "plain_value",
+    "reauthentication_required_event",
     "record_change_event",
     "record_view_event",
     "search_event",
@@ -369,6 +370,30 @@ def access_denied_event(
     return AuditEvent(
         EventType.ACCESS_DENIED, actor, outcome=Outcome.DENIED, subject=subject, details=details
     )
+
+
+def reauthentication_required_event(
+    actor: Actor, *, permission: str, route: str | None = None
+) -> AuditEvent:
+    """A high-risk page asked its user to confirm who they are before it is shown.
+
+    Not an ``access_denied``: the user holds the permission, and reports of denied
+    access must not fill up with these prompts. It is the first step of a
+    re-authentication, so it is a ``sign_in`` event (``method`` ``reauthenticate``,
+    outcome ``denied`` until confirmed), followed by the ``reauthenticate_totp`` or
+    ``reauthenticate_passkey`` attempt. A new event type would need a migration of
+    the append-only table's CHECK constraint.
+    """
+    details: dict[str, JsonValue] = {
+        "method": "reauthenticate",
+        "failure": "reauthentication_required",
+        "permission": _checked_code(permission, what="a permission", pattern=_PERMISSION),
+    }
+    if route is not None:
+        if "?" in route:
+            raise ValueError("pass the route's template, not a URL with a query string")
+        details["route"] = route
+    return AuditEvent(EventType.SIGN_IN, actor, outcome=Outcome.DENIED, details=details)
 
 
 def checkpoint_signed_event(

@@ -11,8 +11,10 @@ It never decides anything itself. The outcomes:
 - a condition of access has lapsed: 403, saying which and who can restore it; the
   session has ended;
 - signed in but not allowed: 403, and an ``access_denied`` event in the audit trail;
-- allowed only after re-authenticating lately (a high-risk permission): the refusal
-  is recorded as above, and pages redirect (303) to ``/reauthenticate?next=...``;
+- allowed only after re-authenticating lately (a high-risk permission): pages record
+  a ``reauthentication_required`` sign-in event (not ``access_denied``: nothing was
+  denied that the user cannot have) and redirect (303) to ``/reauthenticate?next=...``;
+  the API, which cannot re-authenticate, answers 403 and records ``access_denied``;
 - a POST without its form token: 400.
 
 On ``/api/`` routes a request may instead carry ``Authorization: Bearer <token>``: the
@@ -149,7 +151,8 @@ class Guard:
     ) -> None:
         decision = decide(principal, self.requirement)
         if not decision.allowed:
-            _record_refusal(request, session, principal=principal, decision=decision)
+            prompt = decision.needs_reauthentication and not api
+            _record_refusal(request, session, principal=principal, decision=decision, prompt=prompt)
             raise RefusedError(decision, api=api)
         request.state.principal = principal
 
@@ -253,11 +256,18 @@ def install_access_handlers(app: FastAPI) -> None:
 
 
 def _record_refusal(
-    request: Request, session: Session, *, principal: Principal, decision: Decision
+    request: Request,
+    session: Session,
+    *,
+    principal: Principal,
+    decision: Decision,
+    prompt: bool = False,
 ) -> None:
+    """``prompt``: the user is being sent to re-authenticate, which is no denial."""
     route = request.scope.get("route")
     template = getattr(route, "path", None)
-    audit_trail.access_denied(session, principal=principal, decision=decision, route=template)
+    record = audit_trail.reauthentication_required if prompt else audit_trail.access_denied
+    record(session, principal=principal, decision=decision, route=template)
     session.commit()
 
 

@@ -19,8 +19,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from contactpoint.access.passkeys import RelyingParty, relying_party_from
+from contactpoint.access.reauthentication import (
+    ReauthenticationRefused,
+    reauthenticate_with_passkey,
+)
 from contactpoint.access.reauthentication import passkey_options as reauthentication_options
-from contactpoint.access.reauthentication import reauthenticate_with_passkey
 from contactpoint.access.sign_in import (
     WRONG_PASSKEY,
     SignInRefused,
@@ -34,7 +37,7 @@ from contactpoint.web.cookies import Cookie, read_cookie
 from contactpoint.web.dependencies import DatabaseSession, Now, client_key
 from contactpoint.web.forms import PostedForm, field
 from contactpoint.web.link_views import SET_UP_PATH
-from contactpoint.web.reauthentication_views import NOT_CONFIRMED, confirm_page, confirmed
+from contactpoint.web.reauthentication_views import confirm_page, confirmed, refused_page
 from contactpoint.web.sign_in_views import (
     ENTER_PASSWORD,
     MAX_PASSWORD,
@@ -59,8 +62,8 @@ def relying_party_of(request: Request) -> RelyingParty:
     return relying_party_from(request.app.state.settings)
 
 
-def _options(request: Request, options: str | SignInRefused) -> Response:
-    if isinstance(options, SignInRefused):
+def _options(request: Request, options: str | SignInRefused | ReauthenticationRefused) -> Response:
+    if isinstance(options, SignInRefused | ReauthenticationRefused):
         return problem(request, HTTPStatus.BAD_REQUEST, options.message)
     return Response(options, media_type=_OPTIONS_JSON)
 
@@ -174,7 +177,8 @@ def confirm_with_passkey(
             now=now,
         )
         session.commit()
-        if rotated is not None:
+        if not isinstance(rotated, ReauthenticationRefused):
             return confirmed(request, rotated, return_to)
-        problems["password"] = NOT_CONFIRMED
+        has_passkey = signed_in.user.passkeys != []
+        return refused_page(request, rotated, has_passkey=has_passkey, return_to=return_to)
     return confirm_page(request, has_passkey=True, return_to=return_to, problems=problems)

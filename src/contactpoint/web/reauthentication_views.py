@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Final
 
 from fastapi import APIRouter, Request
 
-from contactpoint.access.reauthentication import reauthenticate
+from contactpoint.access.reauthentication import (
+    ReauthenticationRefused,
+    Refusal,
+    reauthenticate,
+)
 from contactpoint.web.authorisation import REAUTHENTICATE_PATH, safe_return_path
 from contactpoint.web.cookies import Cookie, set_cookie
 from contactpoint.web.dependencies import DatabaseSession, Now, client_key
@@ -38,10 +42,6 @@ if TYPE_CHECKING:
 
 router = APIRouter(include_in_schema=False)
 
-NOT_CONFIRMED: Final = (
-    "Your password or second factor is not right, or there have been too many attempts. "
-    "Check them, wait for a new code, and try again."
-)
 PAGE: Final = "reauthentication/confirm.html"
 
 
@@ -83,12 +83,34 @@ def confirm_with_code(
         now=now,
     )
     session.commit()  # the failure counts and the audit event, either way
-    if rotated is None:
-        problems = {"password": NOT_CONFIRMED}
-        return confirm_page(
-            request, has_passkey=has_passkey, return_to=return_to, problems=problems
-        )
+    if isinstance(rotated, ReauthenticationRefused):
+        return refused_page(request, rotated, has_passkey=has_passkey, return_to=return_to)
     return confirmed(request, rotated, return_to)
+
+
+def refused_page(
+    request: Request, refused: ReauthenticationRefused, *, has_passkey: bool, return_to: str
+) -> Response:
+    """The form again, saying why; 429 while throttled (with ``Retry-After``)."""
+    response = confirm_page(
+        request,
+        has_passkey=has_passkey,
+        return_to=return_to,
+        problems={"password": refused.message},
+        status=_STATUS[refused.refusal],
+    )
+    if refused.seconds_to_wait is not None:
+        response.headers["Retry-After"] = str(refused.seconds_to_wait)
+    return response
+
+
+_STATUS: Final = {
+    Refusal.WRONG_CODE: HTTPStatus.BAD_REQUEST,
+    Refusal.WRONG_PASSKEY: HTTPStatus.BAD_REQUEST,
+    Refusal.NO_PASSKEY: HTTPStatus.BAD_REQUEST,
+    Refusal.SESSION_ENDED: HTTPStatus.BAD_REQUEST,
+    Refusal.THROTTLED: HTTPStatus.TOO_MANY_REQUESTS,
+}
 
 
 def confirmed(request: Request, rotated: StartedSession, return_to: str) -> Response:

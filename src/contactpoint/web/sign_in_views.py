@@ -27,9 +27,11 @@ from contactpoint.access.sessions import (
 from contactpoint.access.sign_in import (
     WRONG_PASSWORD,
     SecondFactorAccepted,
+    SecondFactorMethod,
     SecondFactorNeeded,
     SignInRefused,
     authenticate,
+    pending_methods,
     start_session,
     verify_code,
 )
@@ -163,10 +165,10 @@ def _begin_second_step(request: Request, response: Response, needed: SecondFacto
 
 
 @router.get(CODE_PATH)
-def code_page(request: Request, _: Public) -> Response:
+def code_page(request: Request, _: Public, session: DatabaseSession, now: Now) -> Response:
     if not read_cookie(request, Cookie.SIGN_IN):
         return redirect("/sign-in")
-    return render(request, "sign-in/code.html")
+    return _code_page(request, session, {}, HTTPStatus.OK, now=now)
 
 
 @router.post(CODE_PATH)
@@ -175,7 +177,7 @@ def check_code(
 ) -> Response:
     code = field(form, "code")
     if not code or len(code) > MAX_CODE:
-        return _code_page(request, {"code": ENTER_CODE})
+        return _code_page(request, session, {"code": ENTER_CODE}, now=now)
     outcome = verify_code(
         session,
         pending_token=read_cookie(request, Cookie.SIGN_IN),
@@ -190,11 +192,20 @@ def check_code(
 
 def _code_page(
     request: Request,
+    session: Session,
     problems: dict[str, str],
     status: HTTPStatus = HTTPStatus.BAD_REQUEST,
     page: str = "sign-in/code.html",
+    *,
+    now: dt.datetime,
 ) -> Response:
-    context = {"problems": problems, "summary": error_summary(problems)}
+    # A passkey is offered only to a pending sign-in (after the password) whose user has one.
+    methods = pending_methods(session, pending_token=read_cookie(request, Cookie.SIGN_IN), now=now)
+    context = {
+        "problems": problems,
+        "summary": error_summary(problems),
+        "has_passkey": SecondFactorMethod.PASSKEY in methods,
+    }
     return render(request, page, context, status=status)
 
 
@@ -203,7 +214,8 @@ def after_second_factor(
 ) -> Response:
     """What follows a code (or a confirmed set-up): the role, or straight into the service."""
     if isinstance(outcome, SignInRefused):
-        return _code_page(request, {"code": outcome.message}, refusal_status(outcome), page)
+        problems = {"code": outcome.message}
+        return _code_page(request, session, problems, refusal_status(outcome), page, now=now)
     if isinstance(outcome, AccessStopped):
         return _stopped(request, outcome)
     if len(outcome.roles) == 1:
