@@ -161,6 +161,11 @@ def reauthentication_required(
     record(session, event)
 
 
+def housekeeping_done(session: Session, *, by: Principal, counts: Mapping[str, int]) -> None:
+    """Expired sign-in records deleted (:mod:`.housekeeping`): how many of each, nothing more."""
+    record(session, events.housekeeping_event(actor_for(by), deleted=counts))
+
+
 def user_changed(
     session: Session,
     *,

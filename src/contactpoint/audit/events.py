@@ -39,6 +39,7 @@ __all__ = [
     "checkpoint_signed_event",
     "details_redacted_event",
     "export_event",
+    "housekeeping_event",
     "plain_value",
     "reauthentication_required_event",
     "record_change_event",
@@ -353,6 +354,18 @@ def admin_action_event(
     return AuditEvent(
         EventType.ADMIN_ACTION, actor, outcome=outcome, subject=subject, details=details
     )
+
+
+def housekeeping_event(actor: Actor, *, deleted: Mapping[str, int]) -> AuditEvent:
+    """Records past their retention deleted (``pending_sign_ins``: 12...): counts only.
+
+    Never about the audit trail itself, which is append-only.
+    """
+    counts: dict[str, JsonValue] = {
+        _checked_code(name, what="a kind of record"): count for name, count in deleted.items()
+    }
+    details: dict[str, JsonValue] = {"action": "purge_expired", "deleted": counts}
+    return AuditEvent(EventType.ADMIN_ACTION, actor, details=details)
 
 
 def access_denied_event(

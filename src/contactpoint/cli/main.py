@@ -14,8 +14,9 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
-from contactpoint.access.commands import users_app
+from contactpoint.access.commands import operator, users_app
 from contactpoint.access.demo import create_demo_users
+from contactpoint.access.housekeeping import purge_expired
 from contactpoint.audit.commands import audit_app
 from contactpoint.directory.services import directory_statistics
 from contactpoint.logs import configure_logging
@@ -127,6 +128,26 @@ def stats() -> None:
             table.add_row(f"Organisations ({kind.value})", f"{count:,}")
         table.add_row("Sources", f"{figures.sources:,}")
         table.add_row("Live source records", f"{figures.live_source_records:,}")
+        console.print(table)
+
+
+@app.command("housekeeping")
+def housekeeping() -> None:
+    """Delete expired sign-in records: throttle counters, pending sign-ins, passkey
+    challenges, old one-time links and old sessions (never the audit trail).
+
+    Safe to run at any time, for example daily from cron; the run is recorded in the
+    audit trail (counts only). The retention periods are in
+    contactpoint.access.housekeeping.
+    """
+    with reported_failures():
+        settings = load_settings()
+        with database(settings) as engine, session_factory(engine)() as session:
+            purged = purge_expired(session, by=operator(), now=dt.datetime.now(dt.UTC))
+            session.commit()
+        table = Table(title="Deleted", show_header=False)
+        for kind, count in purged.as_counts().items():
+            table.add_row(kind.replace("_", " ").capitalize(), f"{count:,}")
         console.print(table)
 
 
