@@ -1,0 +1,67 @@
+"""What to do with an incoming record, given its best-scoring and runner-up candidate children.
+
+Thresholds are match weights (log2 odds): they add like the evidence does.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from contactpoint.linkage.model import Scored
+
+
+class Outcome(enum.StrEnum):
+    LINK = "link"  # to the best candidate's child
+    NEW_CHILD = "new_child"
+    REVIEW = "review"  # a provisional new child, held in the council team's review queue
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Link at or above ``link``; a new child below ``review``; between them, a person decides.
+
+    A best candidate at or above ``link`` is still held for review when another
+    child scores within ``margin`` of it at or above ``review``: two children
+    that fit almost equally well are for a person to tell apart.
+    """
+
+    link: float = 6.0  # match probability about 0.985
+    review: float = 0.0  # match probability 0.5
+    margin: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.review > self.link:
+            raise ValueError("the review threshold must not be above the link threshold")
+        if self.margin < 0:
+            raise ValueError("the margin must not be negative")
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+def decide(
+    best: Scored | None,
+    runner_up: Scored | None = None,
+    *,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> Outcome:
+    """The outcome for an incoming record.
+
+    ``best`` and ``runner_up`` are the best scores of two *different* children
+    (a child held from several sources scores as its best record), or None when
+    there is no such candidate.
+    """
+    if best is None or best.match_weight < thresholds.review:
+        return Outcome.NEW_CHILD
+    if best.match_weight < thresholds.link:
+        return Outcome.REVIEW
+    if (
+        runner_up is not None
+        and runner_up.match_weight >= thresholds.review
+        and best.match_weight - runner_up.match_weight < thresholds.margin
+    ):
+        return Outcome.REVIEW
+    return Outcome.LINK

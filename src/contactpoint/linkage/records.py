@@ -1,0 +1,237 @@
+"""The record linkage compares, its normalised forms, and its blocking keys.
+
+A :class:`LinkageRecord` is built once per source record (or held child
+record); its :class:`Features` (normalised names, date strings, postcode parts)
+are computed then, so that scoring a pair does no normalising at all. The same
+features are the columns Splink compares, so both sides compare alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+import jellyfish
+
+from contactpoint.identifiers.names import compact_name, name_tokens
+from contactpoint.linkage.given_names import related_given_names
+from contactpoint.vocabulary import Gender
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+_KNOWN_GENDERS: Final = frozenset({Gender.MALE, Gender.FEMALE})
+_NOT_ADDRESS_CHARACTERS: Final = re.compile(r"[^a-z0-9]+")
+_INWARD_LENGTH: Final = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """Normalised forms of one record; an empty string or set means "not known"."""
+
+    given: str  # the first given name
+    middles: tuple[str, ...]  # further given names and the middle names, in order
+    given_related: frozenset[str]  # nicknames of the given name and what it is short for
+    family: str  # the family name without spaces or hyphens
+    family_parts: frozenset[str]  # the words of a double-barrelled family name
+    family_all: frozenset[str]  # current and former family names, whole and in parts
+    dob: str  # YYYYMMDD
+    dob_day: int  # proleptic Gregorian ordinal; 0 when not known
+    gender: str  # "male" or "female"
+    postcode: str  # "OX2R 0JD"
+    postcode_sector: str  # "OX2R 0"
+    postcode_district: str  # "OX2R"
+    address: str  # address line 1, lower case words
+    nhs_number: str
+    upn: str
+    carer_names: frozenset[str]  # "given family" of each carer with both known
+    carer_family_names: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkageRecord:
+    """One child's identifying details, as one source or the directory holds them."""
+
+    given_name: str
+    middle_names: str | None
+    family_name: str
+    former_family_names: tuple[str, ...]
+    date_of_birth: dt.date | None
+    gender: Gender
+    postcode: str | None  # normalised: "OX2R 0JD"
+    address_line_1: str | None
+    nhs_number: str | None  # ten digits
+    upn: str | None
+    carer_family_names: tuple[str, ...] = ()
+    carer_given_names: tuple[str, ...] = ()  # in step with carer_family_names
+    features: Features = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "features", _features(self))
+
+
+def linkage_record(
+    *,
+    given_name: str,
+    family_name: str,
+    middle_names: str | None = None,
+    former_family_names: Iterable[str] = (),
+    date_of_birth: dt.date | None = None,
+    gender: Gender = Gender.NOT_KNOWN,
+    postcode: str | None = None,
+    address_line_1: str | None = None,
+    nhs_number: str | None = None,
+    upn: str | None = None,
+    carers: Iterable[tuple[str | None, str | None]] = (),
+) -> LinkageRecord:
+    """A record from plain values, as a feed row holds them (carers as (given, family) pairs).
+
+    Values are expected already checked (postcode normalised, NHS number of ten
+    digits); empty strings count as missing.
+    """
+    carer_pairs = [(given or "", family or "") for given, family in carers if given or family]
+    return LinkageRecord(
+        given_name=given_name,
+        middle_names=middle_names or None,
+        family_name=family_name,
+        former_family_names=tuple(name for name in former_family_names if name),
+        date_of_birth=date_of_birth,
+        gender=gender,
+        postcode=postcode or None,
+        address_line_1=address_line_1 or None,
+        nhs_number=(nhs_number or "").replace(" ", "") or None,
+        upn=(upn or "").strip().upper() or None,
+        carer_family_names=tuple(family for _, family in carer_pairs),
+        carer_given_names=tuple(given for given, _ in carer_pairs),
+    )
+
+
+def _family_forms(name: str) -> set[str]:
+    forms = set(name_tokens(name))
+    compact = compact_name(name)
+    if compact:
+        forms.add(compact)
+    return forms
+
+
+def _carers(record: LinkageRecord) -> tuple[frozenset[str], frozenset[str]]:
+    names: set[str] = set()
+    families: set[str] = set()
+    for given, family in zip(record.carer_given_names, record.carer_family_names, strict=False):
+        family_compact = compact_name(family)
+        given_tokens = name_tokens(given)
+        if family_compact:
+            families.add(family_compact)
+            if given_tokens:
+                names.add(f"{given_tokens[0]} {family_compact}")
+    return frozenset(names), frozenset(families)
+
+
+def _postcode_parts(postcode: str | None) -> tuple[str, str, str]:
+    if not postcode or " " not in postcode:
+        return "", "", ""
+    return postcode, postcode[: 1 - _INWARD_LENGTH], postcode.split(" ")[0]
+
+
+def _features(record: LinkageRecord) -> Features:
+    given_tokens = name_tokens(record.given_name)
+    given = given_tokens[0] if given_tokens else ""
+    family = compact_name(record.family_name)
+    family_all = _family_forms(record.family_name)
+    for former in record.former_family_names:
+        family_all |= _family_forms(former)
+    born = record.date_of_birth
+    carer_names, carer_family_names = _carers(record)
+    postcode, sector, district = _postcode_parts(record.postcode)
+    address = _NOT_ADDRESS_CHARACTERS.sub(" ", (record.address_line_1 or "").lower()).strip()
+    return Features(
+        given=given,
+        middles=given_tokens[1:] + name_tokens(record.middle_names or ""),
+        given_related=related_given_names(given),
+        family=family,
+        family_parts=frozenset(name_tokens(record.family_name)),
+        family_all=frozenset(family_all),
+        dob=born.strftime("%Y%m%d") if born else "",
+        dob_day=born.toordinal() if born else 0,
+        gender=record.gender.value if record.gender in _KNOWN_GENDERS else "",
+        postcode=postcode,
+        postcode_sector=sector,
+        postcode_district=district,
+        address=address,
+        nhs_number=record.nhs_number or "",
+        upn=record.upn or "",
+        carer_names=carer_names,
+        carer_family_names=carer_family_names,
+    )
+
+
+# Blocking keys ---------------------------------------------------------------------------------
+
+
+def _sound(name: str) -> str:
+    return jellyfish.soundex(name) if name else ""
+
+
+def _given_sounds(features: Features) -> set[str]:
+    """The given name, the middle names (swapped with it) and what the given name is short for."""
+    names = {features.given, *features.middles[:2], *features.given_related}
+    return {_sound(name) for name in names if name}
+
+
+def _family_sounds(features: Features) -> set[str]:
+    return {_sound(name) for name in features.family_all if len(name) > 1}
+
+
+def blocking_keys(record: LinkageRecord) -> frozenset[str]:
+    """Short strings; two records that may be the same child share at least one.
+
+    Each key is narrow enough that, among a million children, few records share
+    it, and together they survive the usual errors: a typo or a transposed day
+    and month in the date of birth (keys on the year, and on the day and month,
+    with the names), a nickname or swapped given and middle names (keys on every
+    given name and what it is short for), a double-barrelled name in part or a
+    former family name (keys on each), a typo in a name (keys on sounds, and on
+    the identifiers and postcode without that name).
+    """
+    features = record.features
+    keys: set[str] = set()
+    if features.nhs_number:
+        keys.add(f"n:{features.nhs_number}")
+    if features.upn:
+        keys.add(f"u:{features.upn}")
+    keys.update(_date_keys(features))
+    if features.postcode:
+        keys.update(_postcode_keys(features))
+    return frozenset(keys)
+
+
+def _date_keys(features: Features) -> Iterable[str]:
+    dob = features.dob
+    givens = _given_sounds(features)
+    families = _family_sounds(features)
+    if dob:
+        yield from (f"dbf:{dob}:{family}" for family in families)
+        yield from (f"dbg:{dob}:{given}" for given in givens)
+    year, day_month = dob[:4], dob[4:]
+    for given in givens:
+        for family in families:
+            # Either half of the date of birth may be wrong, not both.
+            if dob:
+                yield f"ygf:{year}:{given}:{family}"
+                yield f"mgf:{day_month}:{given}:{family}"
+            elif features.postcode_district:
+                yield f"gfd:{given}:{family}:{features.postcode_district}"
+
+
+def _postcode_keys(features: Features) -> Iterable[str]:
+    postcode = features.postcode
+    if features.dob:
+        yield f"pd:{postcode}:{features.dob}"
+    yield from (f"pg:{postcode}:{given}" for given in _given_sounds(features))
+
+
+def candidate_keys(records: Sequence[LinkageRecord]) -> frozenset[str]:
+    """Every blocking key of several records (a child held from several sources)."""
+    return frozenset(key for record in records for key in blocking_keys(record))
