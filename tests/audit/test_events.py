@@ -270,11 +270,17 @@ def test_the_public_api_is_pinned():
         "verify",
     }
     assert set(reports.__all__) == {
+        "PAGE_SIZE",
+        "NoSuchPageError",
+        "ReportPage",
         "ReportRow",
         "overrides",
+        "overrides_page",
         "report_columns",
         "user_activity",
+        "user_activity_page",
         "who_viewed_child",
+        "who_viewed_child_page",
         "write_csv",
     }
     assert {"SignedCheckpoint", "check_signature", "load_signing_key"} <= set(checkpoints.__all__)

@@ -11,12 +11,14 @@ from test_audit_pages import (
     CHILD,
     LAST_MONTH,
     OTHER_CHILD,
+    OVERRIDES_SEEN,
     YESTERDAY,
     _colleague_of,
     _exports,
     _seed,
     _spaced,
     _user_actor,
+    seed_many_overrides,
 )
 
 from contactpoint.access.permissions import Permission
@@ -85,7 +87,13 @@ def test_who_viewed_a_child_lists_its_events_within_the_councils_area_and_is_rec
     assert _exports(app)[-1] == {
         "export": "audit_report_viewed_child",
         "rows": 3,
-        "filters": {"contactpoint_id": CHILD, "since": None, "until": None, "format": "json"},
+        "filters": {
+            "contactpoint_id": CHILD,
+            "since": None,
+            "until": None,
+            "format": "json",
+            "page": 1,
+        },
     }
 
 
@@ -108,6 +116,7 @@ def test_the_period_keeps_only_the_days_asked_for(app, client, headers, views_of
         "since": day,
         "until": day,
         "format": "json",
+        "page": 1,
     }
 
 
@@ -122,7 +131,13 @@ def test_what_a_user_did_is_listed_and_recorded(app, client, headers, views_of_t
     assert _exports(app)[-1] == {
         "export": "audit_report_user_activity",
         "rows": 4,
-        "filters": {"user_id": colleague.id, "since": None, "until": None, "format": "json"},
+        "filters": {
+            "user_id": colleague.id,
+            "since": None,
+            "until": None,
+            "format": "json",
+            "page": 1,
+        },
     }
 
 
@@ -218,3 +233,55 @@ def test_a_token_without_the_audit_scope_is_refused(app, client):
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert _exports(app) == []
+
+
+# --- Paging ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def many_overrides(app, auditor) -> Account:
+    return seed_many_overrides(app, auditor)
+
+
+def test_a_long_report_comes_a_page_at_a_time_with_links_to_the_next_and_previous(
+    app, client, headers, many_overrides
+):
+    first = client.get(f"{AUDIT}/overrides", params={"since": "2020-01-01"}, headers=headers)
+    body = first.json()
+    second = client.get(body["links"]["next"], headers=headers).json()
+    third = client.get(second["links"]["next"], headers=headers).json()
+
+    assert first.status_code == HTTPStatus.OK, first.text
+    assert (body["page"], body["pages"], body["page_size"], body["total"]) == (1, 3, 100, 205)
+    assert body["links"] == {
+        "self": f"{AUDIT}/overrides?since=2020-01-01&page=1",
+        "next": f"{AUDIT}/overrides?since=2020-01-01&page=2",
+        "previous": None,
+    }
+    assert len(body["rows"]) == len(second["rows"]) == 100
+    assert second["links"]["previous"] == body["links"]["self"]
+    assert len(third["rows"]) == 5
+    assert third["links"]["next"] is None
+    sequences = [row["sequence"] for page in (body, second, third) for row in page["rows"]]
+    assert len(set(sequences)) == OVERRIDES_SEEN
+    assert sequences == sorted(sequences)
+
+
+@pytest.mark.parametrize("number", ["0", "-3", "two", "99999999999"])
+def test_a_page_number_below_1_or_not_a_number_is_a_422_naming_the_parameter(
+    client, headers, many_overrides, number
+):
+    response = client.get(f"{AUDIT}/overrides", params={"page": number}, headers=headers)
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [error["location"] for error in response.json()["errors"]] == [["query", "page"]]
+
+
+def test_a_page_past_the_last_is_a_404_saying_how_many_pages_there_are(
+    client, headers, many_overrides
+):
+    response = client.get(f"{AUDIT}/overrides", params={"page": "4"}, headers=headers)
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json()["detail"] == "There is no page 4: the report has 3 pages."

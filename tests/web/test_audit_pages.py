@@ -129,7 +129,13 @@ def test_who_viewed_a_child_shows_its_events_within_the_councils_area_and_is_rec
     assert _exports(app)[-1] == {
         "export": "audit_report_viewed_child",
         "rows": 3,
-        "filters": {"contactpoint_id": CHILD, "since": None, "until": None, "format": "html"},
+        "filters": {
+            "contactpoint_id": CHILD,
+            "since": None,
+            "until": None,
+            "format": "html",
+            "page": 1,
+        },
     }
 
 
@@ -292,3 +298,100 @@ def test_the_report_pages_are_accessible_with_results_and_with_errors(
     assert_accessible(page)
     page.goto(f"{live_server}/audit/user")
     assert_accessible(page)
+
+
+# --- Paging ----------------------------------------------------------------------------
+
+OVERRIDES_SEEN = 205  # three pages of 100
+
+
+@pytest.fixture
+def many_overrides(app, auditor) -> Account:
+    return seed_many_overrides(app, auditor)
+
+
+def seed_many_overrides(app: FastAPI, auditor: Account) -> Account:
+    """205 overrides by a colleague in the council's area, and 7 by an outsider."""
+    colleague = _colleague_of(app, auditor)
+    near = _user_actor(app, colleague)
+    far = _user_actor(app, make_account(app, factories.practitioner))
+    events = [
+        (shield_override_event(near, contactpoint_id=CHILD, reason=f"Visit {n}"), YESTERDAY)
+        for n in range(OVERRIDES_SEEN)
+    ]
+    outside = [
+        (shield_override_event(far, contactpoint_id=CHILD, reason="Elsewhere"), YESTERDAY)
+        for _ in range(7)
+    ]
+    _seed(app, *events, *outside)
+    return colleague
+
+
+def _with_class(element, name: str) -> list:
+    return [e for e in element.iter() if name in (e.get("class") or "").split()]
+
+
+def _rows_shown(response) -> list:
+    [body] = _with_class(parse_html(response.text), "govuk-table__body")
+    return _with_class(body, "govuk-table__row")
+
+
+def _links_in(element, selector_class: str) -> list[str]:
+    return [a.get("href") for part in _with_class(element, selector_class) for a in part.iter("a")]
+
+
+def test_a_long_report_is_shown_a_page_at_a_time_with_pagination(
+    app, client, signed_in, many_overrides
+):
+    first = client.get("/audit/overrides", headers=signed_in)
+    last = client.get("/audit/overrides", params={"page": "3"}, headers=signed_in)
+
+    assert first.status_code == last.status_code == HTTPStatus.OK
+    assert "205 events" in first.text  # the outsider's 7 are beyond the council's area
+    assert len(_rows_shown(first)) == 100
+    assert "Visit 0" in first.text
+    assert "Visit 100" not in first.text
+    assert len(_rows_shown(last)) == 5
+    assert "Visit 204" in last.text
+    links = _links_in(parse_html(first.text), "govuk-pagination")
+    assert "?page=2#results" in links
+    assert "?page=3#results" in links
+    assert "govuk-pagination__next" in first.text
+    assert "govuk-pagination__next" not in last.text
+    assert "govuk-pagination__prev" in last.text
+    assert [(e["rows"], e["filters"]["page"]) for e in _exports(app)[-2:]] == [(100, 1), (5, 3)]
+
+
+def test_the_download_is_the_whole_report_whichever_page_is_shown(
+    app, client, signed_in, many_overrides
+):
+    page = client.get("/audit/overrides", params={"page": "2"}, headers=signed_in)
+    [csv_link] = [a.get("href") for a in parse_html(page.text).iter("a") if "download" in a.attrib]
+    download = client.get(f"/audit/overrides{csv_link}", headers=signed_in)
+
+    assert "page=" not in csv_link
+    assert download.status_code == HTTPStatus.OK
+    assert len(download.text.strip().splitlines()) == 1 + OVERRIDES_SEEN
+    assert _exports(app)[-1]["rows"] == OVERRIDES_SEEN
+    assert "page" not in _exports(app)[-1]["filters"]
+
+
+@pytest.mark.parametrize("number", ["0", "-1", "two", "1.5", "9" * 5000])
+def test_a_page_number_that_is_not_a_whole_number_from_1_is_a_clear_400(
+    client, signed_in, many_overrides, number
+):
+    response = client.get("/audit/overrides", params={"page": number}, headers=signed_in)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    summary = text_of_class(parse_html(response.text), "govuk-error-summary")
+    assert "The page number must be a whole number, 1 or more" in summary
+
+
+def test_a_page_past_the_last_is_a_404_saying_how_many_pages_there_are(
+    client, signed_in, many_overrides
+):
+    response = client.get("/audit/overrides", params={"page": "4"}, headers=signed_in)
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    summary = text_of_class(parse_html(response.text), "govuk-error-summary")
+    assert "There is no page 4: this report has 3 pages" in summary

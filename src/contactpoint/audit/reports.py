@@ -3,17 +3,23 @@ every shield override; filtered by date (whole UTC days) and written as CSV.
 
 Producing a report is itself an export: the caller records an ``export`` event
 (the ``contactpoint audit report`` commands do).
+
+On screen and through the API a report is read a page at a time (``*_page``,
+:data:`PAGE_SIZE` events a page, oldest first); a CSV download is always the
+whole report. The reader's reach (``actor_organisations``) is a condition of the
+query either way, so a page never holds, or counts, an event beyond it.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 from collections.abc import Collection, Iterable
 from dataclasses import astuple, dataclass, fields
 from typing import IO, Any, Final
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from contactpoint.audit.events import ActorKind, EventType, Outcome, SubjectKind
@@ -21,13 +27,21 @@ from contactpoint.audit.models import AuditEventDetails, AuditEventRow
 from contactpoint.identifiers.contactpoint_id import normalise_contactpoint_id
 
 __all__ = [
+    "PAGE_SIZE",
+    "NoSuchPageError",
+    "ReportPage",
     "ReportRow",
     "overrides",
+    "overrides_page",
     "report_columns",
     "user_activity",
+    "user_activity_page",
     "who_viewed_child",
+    "who_viewed_child_page",
     "write_csv",
 ]
+
+PAGE_SIZE: Final = 100
 
 # A spreadsheet runs a cell that starts with one of these as a formula; search
 # terms are typed by users, so a report must never hand one over unescaped.
@@ -54,6 +68,35 @@ class ReportRow:
     details: str | None  # canonical JSON; None once redacted
 
 
+@dataclass(frozen=True)
+class ReportPage:
+    """Page ``number`` (from 1) of a report of ``total`` events, ``size`` to a page."""
+
+    rows: list[ReportRow]
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the report has; an empty report has one, with no rows."""
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+class NoSuchPageError(ValueError):
+    """A page number below 1 or beyond the report's last page; the message says which."""
+
+    def __init__(self, number: int, *, pages: int) -> None:
+        plural = "" if pages == 1 else "s"
+        super().__init__(f"there is no page {number}: the report has {pages} page{plural}")
+        self.number = number
+        self.pages = pages
+
+
 def report_columns() -> tuple[str, ...]:
     return tuple(column.name for column in fields(ReportRow))
 
@@ -72,23 +115,64 @@ def _window(since: dt.date | None, until: dt.date | None) -> list[ColumnElement[
     return conditions
 
 
+def _within(
+    conditions: tuple[ColumnElement[bool], ...], actor_organisations: Collection[int] | None
+) -> tuple[ColumnElement[bool], ...]:
+    """``actor_organisations``: only events by users of these organisations (None: all)."""
+    if actor_organisations is None:
+        return conditions
+    return (*conditions, AuditEventRow.actor_organisation_id.in_(sorted(actor_organisations)))
+
+
 def _report(
     session: Session,
     *conditions: ColumnElement[bool],
     actor_organisations: Collection[int] | None,
 ) -> list[ReportRow]:
-    """``actor_organisations``: only events by users of these organisations (None: all)."""
+    return _rows(session, _within(conditions, actor_organisations))
+
+
+def _rows(
+    session: Session,
+    conditions: tuple[ColumnElement[bool], ...],
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[ReportRow]:
     columns = [getattr(AuditEventRow, name) for name in report_columns()[:-1]]
-    if actor_organisations is not None:
-        within = AuditEventRow.actor_organisation_id.in_(sorted(actor_organisations))
-        conditions = (*conditions, within)
     found = session.execute(
         select(*columns, AuditEventDetails.details)
         .outerjoin(AuditEventDetails, AuditEventDetails.sequence == AuditEventRow.sequence)
         .where(*conditions)
         .order_by(AuditEventRow.sequence)
+        .offset(offset)
+        .limit(limit)
     )
     return [ReportRow(**row._asdict()) for row in found]
+
+
+def _page(
+    session: Session,
+    *conditions: ColumnElement[bool],
+    actor_organisations: Collection[int] | None,
+    number: int,
+    size: int,
+) -> ReportPage:
+    """One page; :class:`NoSuchPageError` below 1 or past the last page."""
+    if size < 1:
+        raise ValueError(f"a page holds at least 1 event, not {size}")
+    within = _within(conditions, actor_organisations)
+    total = session.scalar(
+        select(func.count())
+        .select_from(AuditEventRow)
+        .outerjoin(AuditEventDetails, AuditEventDetails.sequence == AuditEventRow.sequence)
+        .where(*within)
+    )
+    page = ReportPage(rows=[], number=number, size=size, total=int(total or 0))
+    if not 1 <= number <= page.pages:
+        raise NoSuchPageError(number, pages=page.pages)
+    rows = _rows(session, within, offset=(number - 1) * size, limit=size)
+    return ReportPage(rows=rows, number=number, size=size, total=page.total)
 
 
 def who_viewed_child(
@@ -101,6 +185,29 @@ def who_viewed_child(
 ) -> list[ReportRow]:
     """Every event about this child (views, changes, overrides...) and every search or
     export that listed it. A listing whose details were redacted no longer shows."""
+    conditions = _about_child(contactpoint_id, since, until)
+    return _report(session, *conditions, actor_organisations=actor_organisations)
+
+
+def who_viewed_child_page(
+    session: Session,
+    contactpoint_id: str,
+    *,
+    page: int,
+    size: int = PAGE_SIZE,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    actor_organisations: Collection[int] | None = None,
+) -> ReportPage:
+    conditions = _about_child(contactpoint_id, since, until)
+    return _page(
+        session, *conditions, actor_organisations=actor_organisations, number=page, size=size
+    )
+
+
+def _about_child(
+    contactpoint_id: str, since: dt.date | None, until: dt.date | None
+) -> tuple[ColumnElement[bool], ...]:
     child = normalise_contactpoint_id(contactpoint_id)
     about = and_(
         AuditEventRow.subject_kind == SubjectKind.CHILD, AuditEventRow.subject_ref == child
@@ -111,12 +218,7 @@ def who_viewed_child(
         AuditEventRow.event_type.in_(_LISTING_EVENTS),
         AuditEventDetails.details.like(f'%"{child}"%'),
     )
-    return _report(
-        session,
-        or_(about, listed),
-        *_window(since, until),
-        actor_organisations=actor_organisations,
-    )
+    return (or_(about, listed), *_window(since, until))
 
 
 def user_activity(
@@ -128,12 +230,33 @@ def user_activity(
     actor_organisations: Collection[int] | None = None,
 ) -> list[ReportRow]:
     """Everything this user did, as recorded."""
-    return _report(
-        session,
+    conditions = _by_user(user_id, since, until)
+    return _report(session, *conditions, actor_organisations=actor_organisations)
+
+
+def user_activity_page(
+    session: Session,
+    user_id: int,
+    *,
+    page: int,
+    size: int = PAGE_SIZE,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    actor_organisations: Collection[int] | None = None,
+) -> ReportPage:
+    conditions = _by_user(user_id, since, until)
+    return _page(
+        session, *conditions, actor_organisations=actor_organisations, number=page, size=size
+    )
+
+
+def _by_user(
+    user_id: int, since: dt.date | None, until: dt.date | None
+) -> tuple[ColumnElement[bool], ...]:
+    return (
         AuditEventRow.actor_kind == ActorKind.USER,
         AuditEventRow.actor_user_id == user_id,
         *_window(since, until),
-        actor_organisations=actor_organisations,
     )
 
 
@@ -145,12 +268,27 @@ def overrides(
     actor_organisations: Collection[int] | None = None,
 ) -> list[ReportRow]:
     """Every shield override."""
-    return _report(
-        session,
-        AuditEventRow.event_type == EventType.SHIELD_OVERRIDE,
-        *_window(since, until),
-        actor_organisations=actor_organisations,
+    conditions = _overrides(since, until)
+    return _report(session, *conditions, actor_organisations=actor_organisations)
+
+
+def overrides_page(
+    session: Session,
+    *,
+    page: int,
+    size: int = PAGE_SIZE,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    actor_organisations: Collection[int] | None = None,
+) -> ReportPage:
+    conditions = _overrides(since, until)
+    return _page(
+        session, *conditions, actor_organisations=actor_organisations, number=page, size=size
     )
+
+
+def _overrides(since: dt.date | None, until: dt.date | None) -> tuple[ColumnElement[bool], ...]:
+    return (AuditEventRow.event_type == EventType.SHIELD_OVERRIDE, *_window(since, until))
 
 
 def _cell(value: Any) -> str:

@@ -8,6 +8,11 @@ query): a council's auditors see only events by users in its area, and asking wh
 user outside that area did is refused (403) and the refusal audited. Bad input answers
 problem details naming the parameter, never echoing it. Each report produced is
 recorded as an ``export`` event in format ``json``.
+
+Reports come a page at a time (``page``, from 1; 100 events a page, oldest first). Each
+answer says its ``page``, ``pages`` and ``total``, and ``links`` to the ``next`` and
+``previous`` pages (null at either end), relative to this service. A page number below 1
+answers 422; one past the last page, 404.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, Final
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -22,7 +28,14 @@ from pydantic import BaseModel, Field
 from contactpoint.access.audit_trail import actor_for
 from contactpoint.access.permissions import Permission
 from contactpoint.audit.events import Subject, export_event
-from contactpoint.audit.reports import ReportRow, overrides, user_activity, who_viewed_child
+from contactpoint.audit.reports import (
+    NoSuchPageError,
+    ReportPage,
+    ReportRow,
+    overrides_page,
+    user_activity_page,
+    who_viewed_child_page,
+)
 from contactpoint.audit.services import record
 from contactpoint.identifiers.contactpoint_id import normalise_contactpoint_id
 from contactpoint.identifiers.errors import InvalidIdentifierError
@@ -33,6 +46,7 @@ from contactpoint.web.audit_views import (
     Report,
     identifier_problem,
     organisations_in_reach,
+    page_query,
     user_out_of_reach,
 )
 from contactpoint.web.authorisation import Caller, problem, requires
@@ -67,10 +81,26 @@ Day = Annotated[
 ]
 
 
+PageNumber = Annotated[
+    int, Query(ge=1, le=9_999_999, description="Which page of the report, from 1")
+]
+
+
+class PageLinks(BaseModel):
+    self: str
+    next: str | None
+    previous: str | None
+
+
 class ReportOut(BaseModel):
     report: str
     since: dt.date | None
     until: dt.date | None
+    page: int
+    pages: int
+    page_size: int
+    total: int
+    links: PageLinks
     rows: list[ReportRow]
 
 
@@ -83,6 +113,7 @@ def viewed_child(
     session: DatabaseSession,
     since: Day = None,
     until: Day = None,
+    page: PageNumber = 1,
 ) -> Any:
     problems, period = _period(since, until)
     child = contactpoint_id
@@ -102,8 +133,8 @@ def viewed_child(
         caller,
         report=CHILD,
         period=period,
-        build=lambda reach: who_viewed_child(
-            session, child, since=first, until=last, actor_organisations=reach
+        build=lambda reach: who_viewed_child_page(
+            session, child, page=page, since=first, until=last, actor_organisations=reach
         ),
         filters={"contactpoint_id": child},
         subject=Subject.child(child),
@@ -119,6 +150,7 @@ def activity_of_user(
     session: DatabaseSession,
     since: Day = None,
     until: Day = None,
+    page: PageNumber = 1,
 ) -> Any:
     problems, period = _period(since, until)
     if problems:
@@ -133,8 +165,8 @@ def activity_of_user(
         caller,
         report=USER,
         period=period,
-        build=lambda reach: user_activity(
-            session, user_id, since=first, until=last, actor_organisations=reach
+        build=lambda reach: user_activity_page(
+            session, user_id, page=page, since=first, until=last, actor_organisations=reach
         ),
         filters={"user_id": user_id},
         subject=Subject.user(user_id),
@@ -149,6 +181,7 @@ def every_override(
     session: DatabaseSession,
     since: Day = None,
     until: Day = None,
+    page: PageNumber = 1,
 ) -> Any:
     problems, period = _period(since, until)
     if problems:
@@ -160,7 +193,9 @@ def every_override(
         caller,
         report=OVERRIDES,
         period=period,
-        build=lambda reach: overrides(session, since=first, until=last, actor_organisations=reach),
+        build=lambda reach: overrides_page(
+            session, page=page, since=first, until=last, actor_organisations=reach
+        ),
         filters={},
     )
 
@@ -172,22 +207,46 @@ def _report(
     *,
     report: Report,
     period: tuple[dt.date | None, dt.date | None],
-    build: Callable[[frozenset[int] | None], list[ReportRow]],
+    build: Callable[[frozenset[int] | None], ReportPage],
     filters: Mapping[str, object],
     subject: Subject | None = None,
-) -> ReportOut:
-    rows = build(organisations_in_reach(session, caller))
+) -> ReportOut | Response:
+    try:
+        shown = build(organisations_in_reach(session, caller))
+    except NoSuchPageError as error:
+        return problem(request, HTTPStatus.NOT_FOUND, f"{str(error).capitalize()}.")
     since, until = period
     event = export_event(
         actor_for(caller, address=client_key(request)),
         export=f"audit_report_{report.kind}",
-        rows=len(rows),
-        filters={**filters, "since": since, "until": until, "format": "json"},
+        rows=len(shown.rows),
+        filters={**filters, "since": since, "until": until, "format": "json", "page": shown.number},
         subject=subject,
     )
     record(session, event)
     session.commit()
-    return ReportOut(report=report.kind, since=since, until=until, rows=rows)
+    return ReportOut(
+        report=report.kind,
+        since=since,
+        until=until,
+        page=shown.number,
+        pages=shown.pages,
+        page_size=shown.size,
+        total=shown.total,
+        links=_links(request, shown),
+        rows=shown.rows,
+    )
+
+
+def _links(request: Request, shown: ReportPage) -> PageLinks:
+    def link(number: int) -> str:
+        return f"{quote(request.url.path)}?{page_query(request.query_params, number)}"
+
+    return PageLinks(
+        self=link(shown.number),
+        next=link(shown.number + 1) if shown.has_next else None,
+        previous=link(shown.number - 1) if shown.number > 1 else None,
+    )
 
 
 def _period(

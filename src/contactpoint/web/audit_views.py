@@ -9,6 +9,11 @@ terms, reasons) are personal data whether they leave on paper or on a screen.
 A council-reach permission sees only events by users of organisations in its council's
 area (:func:`organisations_in_reach`, applied in the report's query); national reach
 sees every event.
+
+The table is shown a page at a time (``page`` in the query, 100 events a page, with the
+GOV.UK pagination component); the CSV download is always the whole report. A page
+number that is not a whole number from 1 answers 400, one past the last page 404, each
+with the report's form and a message saying what is wrong.
 """
 
 from __future__ import annotations
@@ -31,7 +36,17 @@ from contactpoint.access.policy import Principal, decide, target_of
 from contactpoint.access.reach import organisations_within_reach
 from contactpoint.access.sessions import ActiveSession
 from contactpoint.audit.events import Subject, export_event
-from contactpoint.audit.reports import overrides, user_activity, who_viewed_child, write_csv
+from contactpoint.audit.reports import (
+    NoSuchPageError,
+    ReportPage,
+    overrides,
+    overrides_page,
+    user_activity,
+    user_activity_page,
+    who_viewed_child,
+    who_viewed_child_page,
+    write_csv,
+)
 from contactpoint.audit.services import record
 from contactpoint.identifiers.contactpoint_id import normalise_contactpoint_id
 from contactpoint.identifiers.errors import InvalidIdentifierError
@@ -56,6 +71,9 @@ ENTER_CONTACTPOINT_ID: Final = "Enter the child's ContactPoint ID"
 ENTER_USER_ID: Final = "Enter the user's ID, a whole number like 1234"
 REAL_DATE: Final = "{label} must be a real date, like 25 11 2026"
 FROM_AFTER_TO: Final = "Date from must be the same as or before date to"
+WHOLE_PAGE: Final = "The page number must be a whole number, 1 or more"
+NO_SUCH_PAGE: Final = "There is no page {number}: this report has {pages} page{plural}"
+_PAGE_DIGITS: Final = 7  # up to page 9,999,999: never a number too long to convert
 _MAX_FIELD: Final = 40
 USER_REPORT_PATH: Final = "/audit/user"
 _MAX_USER_ID: Final = 2**31 - 1
@@ -69,6 +87,7 @@ class ReportForm:
     problems: dict[str, str] = field(default_factory=dict)
     since: dt.date | None = None
     until: dt.date | None = None
+    page: int = 1
 
 
 @dataclass(frozen=True)
@@ -112,6 +131,14 @@ def viewed_child_report(request: Request, auditing: Auditing, session: DatabaseS
         build=lambda reach: who_viewed_child(
             session, child, since=form.since, until=form.until, actor_organisations=reach
         ),
+        build_page=lambda reach: who_viewed_child_page(
+            session,
+            child,
+            page=form.page,
+            since=form.since,
+            until=form.until,
+            actor_organisations=reach,
+        ),
         filters={"contactpoint_id": child},
         subject=None if form.problems else Subject.child(child),
     )
@@ -144,6 +171,14 @@ def user_activity_report(
         build=lambda reach: user_activity(
             session, user_id, since=form.since, until=form.until, actor_organisations=reach
         ),
+        build_page=lambda reach: user_activity_page(
+            session,
+            user_id,
+            page=form.page,
+            since=form.since,
+            until=form.until,
+            actor_organisations=reach,
+        ),
         filters={"user_id": user_id},
         subject=None if form.problems else Subject.user(user_id),
         refusal=lambda: user_out_of_reach(
@@ -165,6 +200,9 @@ def overrides_report(request: Request, auditing: Auditing, session: DatabaseSess
         build=lambda reach: overrides(
             session, since=form.since, until=form.until, actor_organisations=reach
         ),
+        build_page=lambda reach: overrides_page(
+            session, page=form.page, since=form.since, until=form.until, actor_organisations=reach
+        ),
         filters={},
     )
 
@@ -177,6 +215,7 @@ def _report(
     report: Report,
     form: ReportForm,
     build: Callable[[frozenset[int] | None], list[ReportRow]],
+    build_page: Callable[[frozenset[int] | None], ReportPage],
     filters: Mapping[str, object],
     subject: Subject | None = None,
     refusal: Callable[[], str | None] = lambda: None,
@@ -187,22 +226,71 @@ def _report(
     if refused:
         form.problems[next(iter(filters))] = refused
         return _form_page(request, report, form, status=HTTPStatus.FORBIDDEN)
-    rows = build(organisations_in_reach(session, auditing.principal))
+    reach = organisations_in_reach(session, auditing.principal)
     as_csv = request.query_params.get("format") == "csv"
+    shown: ReportPage | None = None
+    if as_csv:
+        rows = build(reach)  # a download is always the whole report
+    else:
+        try:
+            shown = build_page(reach)
+        except NoSuchPageError as error:
+            plural = "" if error.pages == 1 else "s"
+            message = NO_SUCH_PAGE.format(number=error.number, pages=error.pages, plural=plural)
+            form.problems["page"] = message
+            return _form_page(request, report, form, status=HTTPStatus.NOT_FOUND)
+        rows = shown.rows
     period = {"since": form.since, "until": form.until, "format": "csv" if as_csv else "html"}
+    paging = {} if shown is None else {"page": shown.number}
     event = export_event(
         actor_for(auditing.principal, address=client_key(request)),
         export=f"audit_report_{report.kind}",
         rows=len(rows),
-        filters={**filters, **period},
+        filters={**filters, **period, **paging},
         subject=subject,
     )
     record(session, event)
     session.commit()
-    if as_csv:
+    if shown is None:
         return _csv(report, rows)
-    context: dict[str, object] = {"rows": rows, "csv_query": _csv_query(request.query_params)}
+    context: dict[str, object] = {
+        "rows": rows,
+        "page": shown,
+        "pagination": pagination(request.query_params, shown),
+        "csv_query": _csv_query(request.query_params),
+    }
     return _form_page(request, report, form, context)
+
+
+def pagination(query: QueryParams, page: ReportPage) -> dict[str, object] | None:
+    """The GOV.UK pagination component's parameters; None for a report of one page."""
+    if page.pages == 1:
+        return None
+
+    def href(number: int) -> str:
+        return "?" + page_query(query, number) + "#results"
+
+    # The first, the last, and the current page with its neighbours; gaps as ellipses.
+    shown = sorted({1, page.number - 1, page.number, page.number + 1, page.pages})
+    items: list[dict[str, object]] = []
+    previous = 0
+    for number in (n for n in shown if 1 <= n <= page.pages):
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "href": href(number), "current": number == page.number})
+        previous = number
+    params: dict[str, object] = {"items": items, "landmarkLabel": "Pages of the report"}
+    if page.number > 1:
+        params["previous"] = {"href": href(page.number - 1)}
+    if page.has_next:
+        params["next"] = {"href": href(page.number + 1)}
+    return params
+
+
+def page_query(query: QueryParams, number: int) -> str:
+    """The query string with ``page`` set to ``number`` (and everything else kept)."""
+    kept = [(name, value) for name, value in query.multi_items() if name != "page"]
+    return urlencode([*kept, ("page", str(number))])
 
 
 def _form_page(
@@ -224,11 +312,16 @@ def _form_page(
 
 
 def _summary(problems: dict[str, str]) -> list[dict[str, str]]:
-    """The error summary; a date's link goes to its day (the first of its three boxes)."""
+    """The error summary; a date's link goes to its day (the first of its three boxes).
+
+    A page number has no box on the form, so its problem links nowhere.
+    """
     summary = error_summary(problems)
     for item in summary:
         if item["href"] in {"#from", "#to"}:
             item["href"] += "-day"
+        if item["href"] == "#page":
+            del item["href"]
     return summary
 
 
@@ -244,7 +337,7 @@ def _csv(report: Report, rows: list[ReportRow]) -> Response:
 
 
 def _csv_query(query: QueryParams) -> str:
-    kept = [(name, value) for name, value in query.multi_items() if name != "format"]
+    kept = [(name, value) for name, value in query.multi_items() if name not in {"format", "page"}]
     return urlencode([*kept, ("format", "csv")])
 
 
@@ -252,7 +345,13 @@ def _csv_query(query: QueryParams) -> str:
 
 
 def _period(query: QueryParams) -> ReportForm:
+    """The period asked for, and the page of the report (both in the query)."""
     form = ReportForm()
+    typed = query.get("page", "1").strip()
+    if typed.isascii() and typed.isdigit() and len(typed) <= _PAGE_DIGITS and int(typed) > 0:
+        form.page = int(typed)
+    else:
+        form.problems["page"] = WHOLE_PAGE
     form.since = _date(query, "from", "Date from", form)
     form.until = _date(query, "to", "Date to", form)
     if form.since and form.until and form.since > form.until:
