@@ -1,0 +1,34 @@
+"""Our weights are Splink's: the same pairs scored by Splink's own predict under the same model."""
+
+import random
+
+import pytest
+
+from contactpoint.linkage import Model
+from contactpoint.linkage.splink_models import UNIQUE_ID, feature_table, splink_settings
+
+pytestmark = pytest.mark.slow
+
+
+def test_splink_predicts_the_same_match_weight_and_levels_for_sampled_pairs(synthetic_extracts):
+    from splink import DuckDBAPI, Linker  # noqa: PLC0415 - heavy: only this test needs it
+
+    model = Model.default()
+    rng = random.Random(3)
+    chosen = sorted(rng.sample(range(len(synthetic_extracts.records)), 1500))
+    records = [synthetic_extracts.records[index] for index in chosen]
+    db_api = DuckDBAPI()
+    frame = db_api.register(feature_table(records, [str(n) for n in range(len(records))]))
+    linker = Linker(frame, splink_settings(model))
+    predictions = linker.inference.predict().as_pandas_dataframe()
+    assert len(predictions) > 500
+    sample = predictions.sample(n=min(3000, len(predictions)), random_state=1)
+    for row in sample.itertuples(index=False):
+        left = records[int(getattr(row, f"{UNIQUE_ID}_l"))]
+        right = records[int(getattr(row, f"{UNIQUE_ID}_r"))]
+        ours = model.score(left, right)
+        assert ours.match_weight == pytest.approx(row.match_weight, abs=1e-6)
+        for comparison, level in zip(model.comparisons, ours.levels, strict=True):
+            gamma = getattr(row, f"gamma_{comparison.name}")
+            expected = -1 if level == 0 else len(comparison.levels) - 1 - level
+            assert gamma == expected, comparison.name
