@@ -42,11 +42,13 @@ def test_pairwise_precision_and_recall_within_blocks_and_no_twin_merges(syntheti
     assert precision > 0.99
     assert recall > 0.97
     twin_merges = [
-        (a, b)
-        for a, b in linked - true_pairs
-        if extracts.records[a].features.dob == extracts.records[b].features.dob
-        and not extracts.records[a].features.family_all.isdisjoint(
-            extracts.records[b].features.family_all
-        )
+        (a, b) for a, b in linked - true_pairs if _twins(extracts.records[a], extracts.records[b])
     ]
     assert twin_merges == []
+
+
+def _twins(left, right):
+    """Different children born the same day to one family at one address."""
+    a, b = left.features, right.features
+    same_home = (a.postcode and a.postcode == b.postcode) or (a.address and a.address == b.address)
+    return a.dob == b.dob and not a.family_all.isdisjoint(b.family_all) and bool(same_home)
