@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from contactpoint.access.models import UserAccount
+import pytest
+
+from contactpoint.access.credentials import digest
+from contactpoint.access.models import UserAccount, UserSession
 from contactpoint.access.policy import Role
+from contactpoint.access.users import MAX_DISPLAY_NAME
 
 import factories
-from accounts import Account, form_token, open_session_for, session_cookie
+from accounts import Account, denials_of, form_token, open_session_for, session_cookie
 from markup import parse_html, text_of, text_of_class
 
 
@@ -32,6 +36,18 @@ def _post(client, cookie, page: str, action: str, fields: dict[str, str | list[s
     return client.post(
         action, data={"csrf_token": token, **fields}, headers=cookie, follow_redirects=False
     )
+
+
+def _signed_in_account(app, cookie: dict[str, str]) -> Account:
+    """The account whose session the cookie holds."""
+    token = cookie["Cookie"].partition("=")[2]
+    with app.state.sessions() as session:
+        return Account(app, session.get(UserSession, digest(token)).user)
+
+
+def _roles(app, user_id: int) -> set[Role]:
+    with app.state.sessions() as session:
+        return set(session.get(UserAccount, user_id).roles)
 
 
 def _user(app, user_id: int) -> UserAccount:
@@ -106,11 +122,18 @@ def test_bad_input_gets_an_error_summary_linking_to_each_field(app, client):
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert text_of(parse_html(response.text), "title").startswith("Error: ")
     links = {a.get("href") for a in summary.iter("a")}
-    assert links == {"#username", "#display_name", "#organisation_id", "#background_check_on-day"}
+    assert links == {
+        "#username",
+        "#display_name",
+        "#organisation_id",
+        "#roles",
+        "#background_check_on-day",
+    }
 
 
 def test_roles_the_team_may_not_grant_are_not_offered_and_are_refused(app, client):
     cookie, _, _, _, organisation_id = _team_and_users(app)
+    team = _signed_in_account(app, cookie)
     fields = {
         "username": "ada",
         "display_name": "Ada",
@@ -122,8 +145,11 @@ def test_roles_the_team_may_not_grant_are_not_offered_and_are_refused(app, clien
     response = _post(client, cookie, "/users/new", "/users/new", fields)
 
     assert 'value="national_administrator"' not in form
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert 'href="#roles"' in response.text
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert "Only national administrators" in text_of(parse_html(response.text), "main")
+    assert denials_of(app, team) == 1
+    with app.state.sessions() as session:
+        assert session.query(UserAccount).filter_by(username="ada").one_or_none() is None
 
 
 def test_suspending_ends_the_users_sessions_at_once_and_reinstating_restores_access(app, client):
@@ -209,5 +235,118 @@ def test_the_team_cannot_suspend_itself(app, client):
 
     response = _post(client, cookie, page, f"{page}/suspend", {"reason": "long_absence"})
 
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.FORBIDDEN
     assert "your own account" in text_of(parse_html(response.text), "main")
+    assert denials_of(app, account) == 1
+    assert _user(app, account.id).suspended_at is None
+
+
+def _errors_of(response) -> set[str]:
+    summary = parse_html(response.text).find(".//div[@data-module='govuk-error-summary']")
+    return {a.get("href") for a in summary.iter("a")}
+
+
+def test_granting_a_role_on_the_page_lets_the_user_act_in_it(app, client):
+    cookie, _, ours_id, _, _ = _team_and_users(app)
+    page = f"/users/{ours_id}"
+
+    offered = parse_html(client.get(page, headers=cookie).text)
+    granted = _post(client, cookie, page, f"{page}/roles/grant", {"role": "auditor"})
+
+    assert offered.find(".//input[@name='role'][@value='auditor']") is not None
+    assert offered.find(".//input[@name='role'][@value='national_administrator']") is None
+    assert granted.status_code == HTTPStatus.SEE_OTHER
+    assert _roles(app, ours_id) == {Role.PRACTITIONER, Role.AUDITOR}
+    assert "Auditor" in text_of_class(
+        parse_html(client.get(page, headers=cookie).text), "govuk-summary-list"
+    )
+
+
+def test_granting_a_role_beyond_the_teams_reach_is_refused_and_audited(app, client):
+    cookie, _, ours_id, _, _ = _team_and_users(app)
+    team = _signed_in_account(app, cookie)
+    page = f"/users/{ours_id}"
+
+    response = _post(
+        client, cookie, page, f"{page}/roles/grant", {"role": "national_administrator"}
+    )
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert "Only national administrators" in text_of(parse_html(response.text), "main")
+    assert denials_of(app, team) == 1
+    assert _roles(app, ours_id) == {Role.PRACTITIONER}
+
+
+def test_withdrawing_a_role_on_the_page_signs_out_its_session_at_once(app, client):
+    cookie, ours, ours_id, _, _ = _team_and_users(app)
+    page = f"/users/{ours_id}"
+    _post(client, cookie, page, f"{page}/roles/grant", {"role": "auditor"})
+    as_auditor = session_cookie(open_session_for(app, ours, Role.AUDITOR))
+    as_practitioner = session_cookie(open_session_for(app, ours, Role.PRACTITIONER))
+    before = client.get("/home", headers=as_auditor, follow_redirects=False)
+
+    withdrawn = _post(client, cookie, page, f"{page}/roles/withdraw", {"role": "auditor"})
+    refused = client.get("/home", headers=as_auditor, follow_redirects=False)
+    still = client.get("/home", headers=as_practitioner, follow_redirects=False)
+
+    assert before.status_code == HTTPStatus.OK
+    assert withdrawn.status_code == HTTPStatus.SEE_OTHER
+    assert refused.status_code == HTTPStatus.SEE_OTHER
+    assert refused.headers["location"].startswith("/sign-in")
+    assert still.status_code == HTTPStatus.OK
+    assert _roles(app, ours_id) == {Role.PRACTITIONER}
+
+
+def test_the_page_says_a_user_keeps_at_least_one_role_and_refuses_the_last(app, client):
+    cookie, _, ours_id, _, _ = _team_and_users(app)
+    page = f"/users/{ours_id}"
+
+    shown = text_of(parse_html(client.get(page, headers=cookie).text), "main")
+    response = _post(client, cookie, page, f"{page}/roles/withdraw", {"role": "practitioner"})
+
+    assert "must keep at least one role" in shown
+    assert "suspend the account instead" in shown
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert _errors_of(response) == {"#withdraw-role"}
+    assert _roles(app, ours_id) == {Role.PRACTITIONER}
+
+
+def test_changing_a_users_name_on_the_page(app, client):
+    cookie, _, ours_id, _, _ = _team_and_users(app)
+    page = f"/users/{ours_id}"
+
+    response = _post(client, cookie, page, f"{page}/name", {"display_name": " Mary Seacole "})
+
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert _user(app, ours_id).display_name == "Mary Seacole"
+    assert text_of(parse_html(client.get(page, headers=cookie).text), "h1") == "Mary Seacole"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("roles/grant", {"role": "emperor"}, "#grant-role", "Choose a role from the list"),
+        ("roles/grant", {}, "#grant-role", "Choose a role from the list"),
+        ("roles/withdraw", {"role": "emperor"}, "#withdraw-role", "Choose a role"),
+        ("name", {"display_name": "  "}, "#display_name", "Enter the user's name"),
+        (
+            "name",
+            {"display_name": "x" * (MAX_DISPLAY_NAME + 1)},
+            "#display_name",
+            f"{MAX_DISPLAY_NAME} characters or fewer",
+        ),
+    ],
+)
+def test_bad_input_is_answered_against_its_field_never_500(app, client, case):
+    action, fields, field_id, message = case
+    cookie, _, ours_id, _, _ = _team_and_users(app)
+    page = f"/users/{ours_id}"
+
+    response = _post(client, cookie, page, f"{page}/{action}", fields)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert text_of(parse_html(response.text), "title").startswith("Error: ")
+    assert _errors_of(response) == {field_id}
+    assert message in text_of_class(parse_html(response.text), "govuk-error-summary")
+    assert _user(app, ours_id).display_name == "Test User"
+    assert _roles(app, ours_id) == {Role.PRACTITIONER}

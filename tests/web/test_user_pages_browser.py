@@ -1,4 +1,4 @@
-"""A council's team manages a user in a real browser: add, suspend, reinstate."""
+"""A council's team manages a user in a real browser: add, suspend, reinstate, give a role."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def _unexpected(errors: list[str]) -> list[str]:
     return [error for error in errors if "the server responded with a status of 4" not in error]
 
 
-def test_a_council_team_member_adds_suspends_and_reinstates_a_user(app, live_server, browser_page):
+def test_a_council_team_member_adds_suspends_reinstates_and_gives_a_role_to_a_user(
+    app, live_server, browser_page
+):
     account = make_account(app, factories.council_team)
     page = browser_page
     errors = watch_console_errors(page)
@@ -57,6 +59,14 @@ def test_a_council_team_member_adds_suspends_and_reinstates_a_user(app, live_ser
     assert_accessible(page)
     page.get_by_role("button", name="Reinstate Mary Seacole").click()
     assert "Not suspended" in page.locator(".govuk-summary-list").inner_text()
+    page.get_by_role("button", name="Give role").click()  # no role chosen
+    assert "Choose a role" in page.locator(".govuk-error-summary").inner_text()
+    assert_accessible(page)
+    page.get_by_label("Auditor").check()
+    page.get_by_role("button", name="Give role").click()
+    assert "Auditor" in page.locator(".govuk-summary-list").inner_text()
+    assert page.get_by_role("group", name="Withdraw a role").is_visible()
+    assert_accessible(page)
     page.get_by_role("button", name="Reset password").click()
     assert page.locator("h1").inner_text() == "Link issued"
     assert_accessible(page)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import httpx
+import pytest
 from test_api_tokens import bearer, issue_token
 
 from contactpoint.access.models import UserAccount
+from contactpoint.access.permissions import Permission
+from contactpoint.access.policy import Role
+from contactpoint.access.users import MAX_DISPLAY_NAME
 
 import factories
-from accounts import Account
+from accounts import Account, denials_of, open_session_for, session_cookie
 
 USERS = "/api/v1/users"
 
@@ -171,3 +175,99 @@ def test_the_api_works_over_real_http(app, live_server):
     assert listed.status_code == HTTPStatus.OK
     assert len(listed.json()) == 2
     assert suspended.json()["suspended"] is True
+
+
+def _roles(app, user_id: int) -> set[Role]:
+    with app.state.sessions() as session:
+        return set(session.get(UserAccount, user_id).roles)
+
+
+def test_renaming_granting_and_withdrawing_a_role(app, client):
+    team, ours, _, _ = _team_with_colleague(app)
+    headers = bearer(issue_token(app, team))
+
+    renamed = client.request(
+        "PATCH", f"{USERS}/{ours}", json={"display_name": "Mary Seacole"}, headers=headers
+    )
+    granted = client.post(f"{USERS}/{ours}/roles", json={"role": "auditor"}, headers=headers)
+    withdrawn = client.request("DELETE", f"{USERS}/{ours}/roles/practitioner", headers=headers)
+
+    assert renamed.status_code == HTTPStatus.OK, renamed.text
+    assert renamed.json()["display_name"] == "Mary Seacole"
+    assert granted.json()["roles"] == ["auditor", "practitioner"]
+    assert withdrawn.json()["roles"] == ["auditor"]
+    assert _roles(app, ours) == {Role.AUDITOR}
+
+
+def test_granting_a_role_beyond_the_teams_reach_is_403_and_audited(app, client):
+    team, ours, theirs, _ = _team_with_colleague(app)
+    headers = bearer(issue_token(app, team))
+
+    national = client.post(
+        f"{USERS}/{ours}/roles", json={"role": "national_administrator"}, headers=headers
+    )
+    elsewhere = client.post(f"{USERS}/{theirs}/roles", json={"role": "auditor"}, headers=headers)
+
+    assert national.status_code == HTTPStatus.FORBIDDEN
+    assert "Only national administrators" in national.json()["detail"]
+    assert denials_of(app, team) == 1
+    assert elsewhere.status_code == HTTPStatus.NOT_FOUND
+    assert _roles(app, ours) == _roles(app, theirs) == {Role.PRACTITIONER}
+
+
+def test_withdrawing_a_role_stops_its_token_and_session_at_once(app, client):
+    team, ours, _, _ = _team_with_colleague(app)
+    headers = bearer(issue_token(app, team))
+    client.post(f"{USERS}/{ours}/roles", json={"role": "auditor"}, headers=headers)
+    with app.state.sessions() as session:
+        auditor = Account(app, session.get(UserAccount, ours))
+    token = issue_token(app, auditor, scopes=(Permission.AUDIT_REPORT_VIEW,), role=Role.AUDITOR)
+    cookie = session_cookie(open_session_for(app, auditor, Role.AUDITOR))
+    before = client.get("/api/v1/audit/overrides", headers=bearer(token))
+
+    withdrawn = client.request("DELETE", f"{USERS}/{ours}/roles/auditor", headers=headers)
+    by_token = client.get("/api/v1/audit/overrides", headers=bearer(token))
+    by_session = client.get("/audit", headers=cookie, follow_redirects=False)
+    client.post(f"{USERS}/{ours}/roles", json={"role": "auditor"}, headers=headers)
+    after_regrant = client.get("/api/v1/audit/overrides", headers=bearer(token))
+
+    assert before.status_code == HTTPStatus.OK, before.text
+    assert withdrawn.status_code == HTTPStatus.OK
+    assert by_token.status_code == HTTPStatus.UNAUTHORIZED
+    assert by_session.status_code == HTTPStatus.SEE_OTHER
+    assert by_session.headers["location"].startswith("/sign-in")
+    assert after_regrant.status_code == HTTPStatus.UNAUTHORIZED  # revoked, never revived
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("post", "/roles", {"role": "emperor"}, ["body", "role"], None),
+        ("patch", "", {"display_name": ""}, ["body", "display_name"], "Enter the user's name"),
+        (
+            "patch",
+            "",
+            {"display_name": "x" * (MAX_DISPLAY_NAME + 1)},
+            ["body", "display_name"],
+            f"{MAX_DISPLAY_NAME} characters or fewer",
+        ),
+        ("delete", "/roles/practitioner", None, ["path", "role"], "at least one role"),
+        ("delete", "/roles/emperor", None, ["path", "role"], None),
+        ("delete", "/roles/auditor", None, ["path", "role"], "does not have that role"),
+    ],
+)
+def test_bad_input_is_422_against_its_field_never_500(app, client, case):
+    method, path, body, location, message = case
+    team, ours, _, _ = _team_with_colleague(app)
+
+    response = client.request(
+        method, f"{USERS}/{ours}{path}", json=body, headers=bearer(issue_token(app, team))
+    )
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY, response.text
+    [error] = response.json()["errors"]
+    assert error["location"] == location
+    assert message is None or message in error["message"]
+    assert _roles(app, ours) == {Role.PRACTITIONER}
+    with app.state.sessions() as session:
+        assert session.get(UserAccount, ours).display_name == "Test User"
