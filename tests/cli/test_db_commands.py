@@ -2,33 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 from sqlalchemy.orm import Session
 
 import factories
-
-
-def run_command(
-    *arguments: str, database_url: str, data_dir: str = "var", mode: str = "production"
-) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CONTACTPOINT_")},
-        "CONTACTPOINT_DATABASE_URL": database_url,
-        "CONTACTPOINT_DATA_DIR": data_dir,
-        "CONTACTPOINT_MODE": mode,
-        "COLUMNS": "200",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "contactpoint", *arguments],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-        check=False,
-    )
+from cli_commands import run_command
 
 
 def test_db_upgrade_creates_the_schema_and_says_so(empty_database):

@@ -343,7 +343,7 @@ def admin_action_event(
     actor: Actor,
     *,
     action: str,
-    subject: Subject,
+    subject: Subject | None,
     changes: Mapping[str, tuple[object, object]] | None = None,
     outcome: Outcome = Outcome.SUCCESS,
 ) -> AuditEvent:
@@ -445,4 +445,26 @@ def details_redacted_event(actor: Actor, *, sequences: Sequence[int], reason: st
     }
     return AuditEvent(
         EventType.DETAILS_REDACTED, actor, subject=Subject.audit_trail(), details=details
+    )
+
+
+def feed_load_event(
+    actor: Actor,
+    *,
+    source: str,
+    load_id: int,
+    outcome: Outcome,
+    details: Mapping[str, object],
+) -> AuditEvent:
+    """A load of a source's extract: which load, and its counts (never a row's contents)."""
+    return AuditEvent(
+        EventType.ADMIN_ACTION,
+        actor,
+        outcome=outcome,
+        details={
+            "action": "load_extract",
+            "source": _checked_code(source, what="a source name"),
+            "load_id": load_id,
+            **{name: plain_value(value) for name, value in details.items()},
+        },
     )

@@ -18,6 +18,7 @@ from contactpoint.access.commands import operator, users_app
 from contactpoint.access.demo import create_demo_users
 from contactpoint.access.housekeeping import purge_expired
 from contactpoint.audit.commands import audit_app
+from contactpoint.cli.feed_commands import export_app, load, sources_app
 from contactpoint.directory.services import directory_statistics
 from contactpoint.logs import configure_logging
 from contactpoint.organisations.services import councils
@@ -53,6 +54,9 @@ db_app = typer.Typer(help="Create or migrate the database.", no_args_is_help=Tru
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+app.add_typer(sources_app, name="sources")
+app.add_typer(export_app, name="export")
+app.command("load")(load)
 
 console = Console()
 errors = Console(stderr=True)

@@ -63,6 +63,25 @@ def new_contactpoint_id(session: Session, *, rng: random.Random | None = None) -
     raise ContactPointIdExhaustedError(f"no unused ContactPoint ID in {_ID_ATTEMPTS} draws")
 
 
+def new_contactpoint_ids(
+    session: Session, count: int, *, rng: random.Random | None = None
+) -> list[str]:
+    """``count`` distinct ContactPoint IDs no child has ever had, checked in one query a round."""
+    chosen: set[str] = set()
+    for _ in range(_ID_ATTEMPTS):
+        wanted = count - len(chosen)
+        if wanted <= 0:
+            break
+        drawn = {generate_contactpoint_id(rng) for _ in range(wanted)} - chosen
+        taken = set(
+            session.scalars(select(Child.contactpoint_id).where(Child.contactpoint_id.in_(drawn)))
+        )
+        chosen |= drawn - taken
+    if len(chosen) < count:
+        raise ContactPointIdExhaustedError(f"no unused ContactPoint IDs in {_ID_ATTEMPTS} rounds")
+    return sorted(chosen)
+
+
 def register_child(
     session: Session,
     *,

@@ -8,6 +8,7 @@ from contactpoint.access import models as access_models
 from contactpoint.audit import models as audit_models
 from contactpoint.directory import models as directory_models
 from contactpoint.feeds import models as feed_models
+from contactpoint.linkage import models as linkage_models
 from contactpoint.organisations import models as organisation_models
 from contactpoint.provenance import models as provenance_models
 from contactpoint.storage.models import Base
@@ -17,6 +18,7 @@ DOMAIN_MODELS = (
     audit_models,
     directory_models,
     feed_models,
+    linkage_models,
     organisation_models,
     provenance_models,
 )

@@ -1,0 +1,407 @@
+"""Loading one extract: two passes, committed in chunks, resumable, reported.
+
+Pass one reads the whole file, keeps each row's record_id (``feed_load_key``)
+and decides whether the load may go ahead: a file problem anywhere, or a full
+extract that would end more than a tenth of the source's live records, stops it
+before anything changes. Pass two applies the rows chunk by chunk; each chunk
+commits with the line it reached, so a load killed at any point is completed by
+running the same command again, and ends exactly where an uninterrupted load
+would. ``--dry-run`` runs both passes in one transaction and rolls it back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Final
+
+from sqlalchemy import delete, func, insert, select
+
+from contactpoint.access.permissions import Permission
+from contactpoint.access.policy import decide, require
+from contactpoint.feeds import audit_trail as feeds_audit
+from contactpoint.feeds.applying import apply_child_chunk, apply_involvement_chunk
+from contactpoint.feeds.extracts import child_rows, involvement_rows
+from contactpoint.feeds.models import FeedLoad, FeedLoadKey, FeedLoadProblem, LoadMode, LoadStatus
+from contactpoint.feeds.problems import FeedFileError, Level, Problem
+from contactpoint.feeds.reading import DEFAULT_SIZE_CAP
+from contactpoint.feeds.records import ChunkCounts, end_records
+from contactpoint.feeds.row_checks import Accepted, Rejected
+from contactpoint.feeds.sources import SourceError, require_source, source_target
+from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
+from contactpoint.storage.models import table_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from contactpoint.access.policy import Principal
+    from contactpoint.linkage.services import Linker
+    from contactpoint.provenance.models import Source
+
+MASS_END_SHARE: Final = 0.10
+CHUNK_ROWS: Final = 1000
+KEY_BATCH: Final = 5000
+DIGEST_BLOCK: Final = 1 << 20
+
+Result = Accepted[Any] | Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class LoadRequest:
+    source: str
+    path: Path
+    extracted_on: dt.date
+    feed: Feed = Feed.CHILDREN
+    mode: LoadMode = LoadMode.FULL
+    dry_run: bool = False
+    allow_mass_end: bool = False
+    file_name: str | None = None  # as the sender named it (uploads); default: the path's name
+    size_cap: int = DEFAULT_SIZE_CAP
+
+
+@dataclass(slots=True)
+class LoadReport:
+    status: LoadStatus
+    load_id: int | None
+    dry_run: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    refusal: str | None = None
+    resumed: bool = False
+
+
+class LoadInProgressError(SourceError):
+    """Another extract of this source is part-applied; it must be completed first."""
+
+
+def run_load(
+    sessions: sessionmaker[Session],
+    request: LoadRequest,
+    *,
+    by: Principal,
+    linker: Linker,
+    progress: Callable[[int], None] | None = None,
+) -> LoadReport:
+    """Load ``request.path`` for its source and say what happened.
+
+    Raises :class:`SourceError` (unknown source, another load part-applied) and
+    :class:`~contactpoint.access.policy.AccessDeniedError`; a file problem or the
+    mass-end guard gives a ``refused`` report instead, and changes nothing else.
+    """
+    digest = file_digest(request.path)
+    if request.dry_run:
+        with sessions() as session:
+            try:
+                return _Load(session, request, by=by, digest=digest, linker=linker).run(
+                    commit=session.flush, progress=progress
+                )
+            finally:
+                session.rollback()
+    with sessions() as session:
+        return _Load(session, request, by=by, digest=digest, linker=linker).run(
+            commit=session.commit, progress=progress
+        )
+
+
+def file_digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(DIGEST_BLOCK):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+class _NoDuplicates:
+    """Pass one stages every key; duplicates are found afterwards, in the database."""
+
+    def first_line(self, record_id: str, line: int) -> int | None:  # noqa: ARG002 - the protocol
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _KnownDuplicates:
+    first_lines: dict[str, int]
+
+    def first_line(self, record_id: str, line: int) -> int | None:
+        first = self.first_lines.get(record_id)
+        return None if first is None or first == line else first
+
+
+class _Load:
+    def __init__(
+        self,
+        session: Session,
+        request: LoadRequest,
+        *,
+        by: Principal,
+        digest: str,
+        linker: Linker,
+    ) -> None:
+        self.session, self.request, self.by, self.digest = session, request, by, digest
+        self.linker = linker
+        self.source: Source = require_source(session, request.source)
+        permission = Permission.FEEDS_LOAD_RUN
+        require(decide(by, permission, target=source_target(self.source)))
+
+    def run(
+        self, *, commit: Callable[[], None], progress: Callable[[int], None] | None
+    ) -> LoadReport:
+        load = self._interrupted()
+        resumed = load is not None
+        if load is None:
+            load = self._new_load()
+            refusal = self._check(load)
+            if refusal is not None:
+                return self._refuse(load, refusal, commit=commit)
+            load.status = LoadStatus.APPLYING
+            commit()
+        self._apply(load, commit=commit, progress=progress)
+        self._finish(load)
+        commit()
+        report = self._report(load)
+        report.resumed = resumed
+        return report
+
+    # --- finding or starting the load -------------------------------------------------
+
+    def _interrupted(self) -> FeedLoad | None:
+        """A part-applied load of this very file is resumed; of another file, refused."""
+        applying = self.session.scalar(
+            select(FeedLoad).where(
+                FeedLoad.source_id == self.source.id,
+                FeedLoad.feed == self.request.feed,
+                FeedLoad.status == LoadStatus.APPLYING,
+            )
+        )
+        if applying is None:
+            return None
+        same = (
+            applying.file_digest == self.digest
+            and applying.mode is self.request.mode
+            and applying.extracted_on == self.request.extracted_on
+        )
+        if not same:
+            raise LoadInProgressError(
+                f"load {applying.id} of {applying.file_name} for {self.source.name} was"
+                " interrupted part way; run that same command again to complete it before"
+                " loading another extract"
+            )
+        return applying
+
+    def _new_load(self) -> FeedLoad:
+        load = FeedLoad(
+            source=self.source,
+            feed=self.request.feed,
+            mode=self.request.mode,
+            status=LoadStatus.CHECKING,
+            file_name=(self.request.file_name or self.request.path.name)[:255],
+            file_digest=self.digest,
+            extracted_on=self.request.extracted_on,
+            allow_mass_end=self.request.allow_mass_end,
+            loaded_by=self.by.name[:200],
+            applied_through_line=0,
+            **dict.fromkeys(feeds_audit.LOAD_COUNTS, 0),
+        )
+        self.session.add(load)
+        self.session.flush()
+        return load
+
+    # --- pass one ----------------------------------------------------------------------
+
+    def _results(self, stream: IO[bytes], duplicates: object) -> Iterator[Result]:
+        request = self.request
+        if request.feed is Feed.CHILDREN:
+            yield from child_rows(
+                stream,
+                extracted_on=request.extracted_on,
+                duplicates=duplicates,  # type: ignore[arg-type]
+                size_cap=request.size_cap,
+            )
+        else:
+            yield from involvement_rows(
+                stream,
+                duplicates=duplicates,  # type: ignore[arg-type]
+                size_cap=request.size_cap,
+            )
+
+    def _check(self, load: FeedLoad) -> Problem | None:
+        """Stage every key; the problem that stops the load, if any."""
+        staged: list[dict[str, object]] = []
+        rows = 0
+        try:
+            with self.request.path.open("rb") as stream:
+                for result in self._results(stream, _NoDuplicates()):
+                    rows += 1
+                    key = _key(result)
+                    if key:
+                        staged.append({"load_id": load.id, "record_key": key,
+                                       "line": _line(result),
+                                       "accepted": isinstance(result, Accepted)})  # fmt: skip
+                    if len(staged) >= KEY_BATCH:
+                        self._stage(staged)
+        except FeedFileError as error:
+            return error.problem
+        self._stage(staged)
+        load.rows_read = rows
+        return self._mass_end(load)
+
+    def _stage(self, staged: list[dict[str, object]]) -> None:
+        if staged:
+            self.session.execute(insert(table_of(FeedLoadKey)), staged)
+            staged.clear()
+
+    def _live(self) -> Any:
+        return select(SourceRecord.id).where(
+            SourceRecord.source_id == self.source.id,
+            SourceRecord.feed == self.request.feed,
+            SourceRecord.status == SourceRecordStatus.LIVE,
+        )
+
+    def _missing(self, load: FeedLoad) -> Any:
+        """The source's live records that this (full) extract does not carry."""
+        carried = select(FeedLoadKey.record_key).where(FeedLoadKey.load_id == load.id)
+        return self._live().where(SourceRecord.record_key.not_in(carried))
+
+    def _mass_end(self, load: FeedLoad) -> Problem | None:
+        if self.request.mode is not LoadMode.FULL or self.request.allow_mass_end:
+            return None
+        live = self._count(self._live())
+        ending = self._count(self._missing(load))
+        if live == 0 or ending <= MASS_END_SHARE * live:
+            return None
+        return Problem(
+            Level.FILE, 0, None,
+            f"this full extract would end {ending:,} of the source's {live:,} live records"
+            f" ({ending / live:.0%}), more than the {MASS_END_SHARE:.0%} a full load may end:"
+            " is the file complete? If it is, load it again with --allow-mass-end",
+        )  # fmt: skip
+
+    def _count(self, statement: Any) -> int:
+        return self.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+
+    def _refuse(
+        self, load: FeedLoad, problem: Problem, *, commit: Callable[[], None]
+    ) -> LoadReport:
+        self.session.execute(delete(FeedLoadKey).where(FeedLoadKey.load_id == load.id))
+        load.status = LoadStatus.REFUSED
+        load.refusal = str(problem)[:500]
+        load.finished_at = dt.datetime.now(dt.UTC)
+        self._keep_problems(load, [problem])
+        feeds_audit.load_finished(self.session, by=self.by, load=load)
+        commit()
+        report = self._report(load)
+        report.refusal = str(problem)
+        return report
+
+    # --- pass two ----------------------------------------------------------------------
+
+    def _duplicates(self, load: FeedLoad) -> _KnownDuplicates:
+        statement = (
+            select(FeedLoadKey.record_key, func.min(FeedLoadKey.line))
+            .where(FeedLoadKey.load_id == load.id, FeedLoadKey.accepted)
+            .group_by(FeedLoadKey.record_key)
+            .having(func.count() > 1)
+        )
+        return _KnownDuplicates({key: line for key, line in self.session.execute(statement)})  # noqa: C416
+
+    def _apply(
+        self,
+        load: FeedLoad,
+        *,
+        commit: Callable[[], None],
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        duplicates = self._duplicates(load)
+        chunk: list[Result] = []
+        with self.request.path.open("rb") as stream:
+            for result in self._results(stream, duplicates):
+                if _line(result) <= load.applied_through_line:
+                    continue
+                chunk.append(result)
+                if len(chunk) >= CHUNK_ROWS:
+                    self._apply_chunk(load, chunk, commit=commit, progress=progress)
+        if chunk:
+            self._apply_chunk(load, chunk, commit=commit, progress=progress)
+
+    def _apply_chunk(
+        self,
+        load: FeedLoad,
+        chunk: list[Result],
+        *,
+        commit: Callable[[], None],
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        accepted = [result for result in chunk if isinstance(result, Accepted)]
+        problems = [problem for result in chunk for problem in result.problems]
+        apply = apply_child_chunk if self.request.feed is Feed.CHILDREN else apply_involvement_chunk
+        outcome = apply(
+            self.session,
+            source=self.source,
+            extracted_on=self.request.extracted_on,
+            rows=[result.row for result in accepted],
+            linker=self.linker,
+        )
+        problems.extend(outcome.problems)
+        self._count_chunk(load, chunk, outcome.counts)
+        self._keep_problems(load, problems)
+        load.applied_through_line = _line(chunk[-1])
+        commit()
+        if progress is not None:
+            progress(len(chunk))
+        chunk.clear()
+
+    def _count_chunk(self, load: FeedLoad, chunk: list[Result], counts: ChunkCounts) -> None:
+        load.rejected += sum(isinstance(result, Rejected) for result in chunk) + counts.rejected
+        for name in ("inserted", "updated", "unchanged", "ended", "linked_to_existing",
+                     "new_children", "held_for_review"):  # fmt: skip
+            setattr(load, name, getattr(load, name) + getattr(counts, name))
+
+    def _keep_problems(self, load: FeedLoad, problems: Sequence[Problem]) -> None:
+        if problems:
+            self.session.execute(
+                insert(table_of(FeedLoadProblem)),
+                [{"load_id": load.id, "level": p.level, "line": p.line, "column": p.column,
+                  "reason": p.reason[:500]} for p in problems],
+            )  # fmt: skip
+
+    # --- finishing ---------------------------------------------------------------------
+
+    def _finish(self, load: FeedLoad) -> None:
+        if self.request.mode is LoadMode.FULL:
+            missing = list(self.session.scalars(self._missing(load)))
+            load.ended += end_records(self.session, missing)
+        self.session.execute(delete(FeedLoadKey).where(FeedLoadKey.load_id == load.id))
+        load.status = LoadStatus.COMPLETED
+        load.finished_at = dt.datetime.now(dt.UTC)
+        feeds_audit.load_finished(self.session, by=self.by, load=load)
+
+    def _report(self, load: FeedLoad) -> LoadReport:
+        problems = list(
+            self.session.scalars(
+                select(FeedLoadProblem)
+                .where(FeedLoadProblem.load_id == load.id)
+                .order_by(FeedLoadProblem.line, FeedLoadProblem.id)
+            )
+        )
+        return LoadReport(
+            status=load.status,
+            load_id=None if self.request.dry_run else load.id,
+            dry_run=self.request.dry_run,
+            counts={name: getattr(load, name) for name in feeds_audit.LOAD_COUNTS},
+            problems=[Problem(p.level, p.line, p.column, p.reason) for p in problems],
+        )
+
+
+def _key(result: Result) -> str | None:
+    if isinstance(result, Rejected):
+        return result.record_id
+    return getattr(result.row, "record_id", None)
+
+
+def _line(result: Result) -> int:
+    if isinstance(result, Rejected):
+        return result.line
+    return int(getattr(result.row, "line", 0))

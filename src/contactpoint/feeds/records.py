@@ -1,0 +1,82 @@
+"""Source records of a chunk: finding them by record_id, ending them, and the chunk's counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select, update
+
+from contactpoint.directory.models import Involvement
+from contactpoint.directory.source_values import refresh_children, remove_values
+from contactpoint.feeds.problems import Problem
+from contactpoint.linkage.services import forget_records
+from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from contactpoint.linkage.services import LinkResult
+    from contactpoint.provenance.models import Source
+
+
+@dataclass(slots=True)
+class ChunkCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ended: int = 0
+    rejected: int = 0
+    linked_to_existing: int = 0
+    new_children: int = 0
+    held_for_review: int = 0
+
+    def linked(self, results: Sequence[LinkResult]) -> None:
+        for result in results:
+            if result.new_child and result.held_for_review:
+                self.held_for_review += 1
+            elif result.new_child:
+                self.new_children += 1
+            else:
+                self.linked_to_existing += 1
+
+
+@dataclass(slots=True)
+class ChunkOutcome:
+    counts: ChunkCounts = field(default_factory=ChunkCounts)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def existing_records(
+    session: Session, *, source: Source, feed: Feed, keys: Sequence[str]
+) -> dict[str, SourceRecord]:
+    if not keys:
+        return {}
+    statement = select(SourceRecord).where(
+        SourceRecord.source_id == source.id,
+        SourceRecord.feed == feed,
+        SourceRecord.record_key.in_(keys),
+    )
+    return {record.record_key: record for record in session.scalars(statement)}
+
+
+def end_records(session: Session, record_ids: Sequence[int]) -> int:
+    """End these source records: their values go; their children are chosen for again."""
+    if not record_ids:
+        return 0
+    ids = list(record_ids)
+    children = set(session.scalars(select(SourceRecord.child_id).where(SourceRecord.id.in_(ids))))
+    feeds = set(session.scalars(select(SourceRecord.feed).where(SourceRecord.id.in_(ids))))
+    session.execute(
+        update(SourceRecord)
+        .where(SourceRecord.id.in_(ids))
+        .values(status=SourceRecordStatus.ENDED, ended_at=dt.datetime.now(dt.UTC))
+    )
+    if Feed.INVOLVEMENTS in feeds:
+        session.execute(delete(Involvement).where(Involvement.source_record_id.in_(ids)))
+    forget_records(session, ids)
+    remove_values(session, ids)
+    refresh_children(session, {child for child in children if child is not None})
+    return len(ids)

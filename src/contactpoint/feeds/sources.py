@@ -1,0 +1,100 @@
+"""Registering the sources that send extracts, and finding them again."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy import select
+
+from contactpoint.access.permissions import Permission
+from contactpoint.access.policy import Target, decide, require, target_of
+from contactpoint.feeds import audit_trail as feeds_audit
+from contactpoint.provenance.models import Source, SourceKind
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from sqlalchemy.orm import Session
+
+    from contactpoint.access.policy import Principal
+    from contactpoint.organisations.models import Organisation
+
+SOURCE_NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# The fields a source may be trusted for: the child's values that survivorship chooses between.
+TRUSTABLE_FIELDS: Final = frozenset({"date_of_birth", "gender", "date_of_death"})
+
+
+class SourceError(ValueError):
+    """A source cannot be registered or used as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAdded:
+    source: Source
+    created: bool
+
+
+def source_target(source: Source) -> Target:
+    """What a decision about a source is about: its organisation, or nothing (national)."""
+    if source.organisation is None:
+        return Target(organisation_id=None, council_id=None)
+    return target_of(source.organisation)
+
+
+def add_source(
+    session: Session,
+    *,
+    by: Principal,
+    name: str,
+    kind: SourceKind,
+    organisation: Organisation | None = None,
+    trusted_for: Iterable[str] = (),
+) -> SourceAdded:
+    """Register ``name``; the same again is a no-op, another kind is an error."""
+    if not SOURCE_NAME.fullmatch(name):
+        raise SourceError(
+            f"the source name {name[:70]!r} should be 1 to 64 lower-case letters, digits and"
+            " underscores, starting with a letter (such as oxfordshire_social_care)"
+        )
+    trusted = _trusted(trusted_for)
+    existing = find_source(session, name)
+    if existing is not None:
+        if existing.kind is not kind:
+            raise SourceError(
+                f"the source {name} is already registered as {existing.kind}, not {kind}"
+            )
+        return SourceAdded(existing, created=False)
+    target = Target(None, None) if organisation is None else target_of(organisation)
+    require(decide(by, Permission.FEEDS_SOURCE_MANAGE, target=target))
+    source = Source(name=name, kind=kind, organisation=organisation, trusted_for=trusted)
+    session.add(source)
+    session.flush()
+    feeds_audit.source_added(session, by=by, source=source)
+    return SourceAdded(source, created=True)
+
+
+def find_source(session: Session, name: str) -> Source | None:
+    return session.scalar(select(Source).where(Source.name == name))
+
+
+def require_source(session: Session, name: str) -> Source:
+    source = find_source(session, name)
+    if source is None:
+        raise SourceError(
+            f"no source is registered as {name!r}: register it first with"
+            f" `contactpoint sources add {name} --kind national|local`; nothing was loaded"
+        )
+    return source
+
+
+def _trusted(fields: Iterable[str]) -> str:
+    wanted = sorted({field.strip() for field in fields if field.strip()})
+    unknown = [field for field in wanted if field not in TRUSTABLE_FIELDS]
+    if unknown:
+        raise SourceError(
+            "a source can be trusted only for " + ", ".join(sorted(TRUSTABLE_FIELDS))
+            + "; not " + ", ".join(unknown)
+        )  # fmt: skip
+    return " ".join(wanted)

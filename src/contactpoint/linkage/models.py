@@ -1,0 +1,77 @@
+"""Linkage tables: blocking keys, every link decision with its evidence, the review queue.
+
+``linkage_key`` is the directory's own index for finding candidates: each live
+child source record contributes its blocking keys, and an incoming record is
+compared only with the records that share one of its keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from contactpoint.storage.models import Base, UtcDateTime, utcnow
+from contactpoint.storage.types import enum_column_type
+
+
+class LinkOutcome(enum.StrEnum):
+    LINKED = "linked"  # to an existing child, automatically
+    NEW_CHILD = "new_child"
+    HELD_FOR_REVIEW = "held_for_review"  # a provisional new child, in the review queue
+    MERGED = "merged"  # a person accepted the match
+    KEPT_SEPARATE = "kept_separate"  # a person rejected the match
+    SPLIT = "split"  # a person unmerged a wrongly merged record
+
+
+class ReviewStatus(enum.StrEnum):
+    OPEN = "open"
+    MERGED = "merged"
+    KEPT_SEPARATE = "kept_separate"
+
+
+class LinkageKey(Base):
+    __tablename__ = "linkage_key"
+    __table_args__ = (Index("ix_linkage_key_key", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_record.id"), index=True)
+
+
+class LinkDecision(Base):
+    """Why a source record belongs to the child it does: model, score and explanation."""
+
+    __tablename__ = "link_decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_record.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    outcome: Mapped[LinkOutcome] = mapped_column(enum_column_type(LinkOutcome, name="link_outcome"))
+    match_weight: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[str] = mapped_column(String(40))
+    explanation: Mapped[str | None] = mapped_column(Text)  # JSON: the comparison weights
+    decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    decided_by: Mapped[str] = mapped_column(String(200))
+
+
+class ReviewItem(Base):
+    """A record held for review: linked to a provisional child until a person decides."""
+
+    __tablename__ = "review_item"
+    __table_args__ = (Index("ix_review_item_status_council", "status", "council_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_record.id"), index=True)
+    provisional_child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    candidate_child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    match_weight: Mapped[float] = mapped_column(Float)
+    council_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    status: Mapped[ReviewStatus] = mapped_column(
+        enum_column_type(ReviewStatus, name="review_status"), default=ReviewStatus.OPEN
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,348 @@
+"""Linking incoming source records to children, incrementally, against the directory.
+
+Candidates come from the directory's own blocking-key index (``linkage_key``):
+an incoming record is compared only with the live source records that share one
+of its keys, and with the records already linked earlier in the same chunk.
+Each candidate child is scored by its best-matching record; the model's
+thresholds decide: link, new child, or held for review (a provisional new child
+in the council team's queue).
+
+Shielding safety: a record that may belong to a shielded child (a candidate
+scoring at or above the review threshold, or sharing an NHS number or UPN) never
+makes that child's hidden details visible. It links to that very child, or it is
+held for review on a provisional child that is shielded from the start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import delete, insert, select
+
+from contactpoint.directory.models import Child, Shield
+from contactpoint.directory.services import new_contactpoint_ids
+from contactpoint.linkage.decisions import DEFAULT_THRESHOLDS, Outcome, Thresholds, decide
+from contactpoint.linkage.model import Model
+from contactpoint.linkage.models import LinkageKey, LinkDecision, LinkOutcome, ReviewItem
+from contactpoint.linkage.records import LinkageRecord, blocking_keys, linkage_record
+from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
+from contactpoint.provenance.reported import ChildRow, child_from_payload
+from contactpoint.storage.models import table_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from contactpoint.linkage.model import Scored
+    from contactpoint.provenance.models import Source
+
+LINKED_BY = "linkage"
+SHIELD_REVIEW_DAYS = 90
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A new source record (already inserted) and the row it holds."""
+
+    source_record_id: int
+    row: ChildRow
+
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    child_id: int
+    new_child: bool
+    held_for_review: bool = False
+
+
+class Linker(Protocol):
+    def link(
+        self, session: Session, arrivals: Sequence[Arrival], *, source: Source
+    ) -> list[LinkResult]:
+        """A child for each arrival, in order; keys, decisions and review items written."""
+
+    def rekey(self, session: Session, changed: Sequence[Arrival]) -> None:
+        """Changed records' blocking keys follow their new values (their link stands)."""
+
+
+def default_linker() -> DirectoryLinker:
+    """The shipped model with the default thresholds."""
+    return DirectoryLinker(Model.default())
+
+
+def record_for_row(row: ChildRow) -> LinkageRecord:
+    address = row.address
+    return linkage_record(
+        given_name=row.given_name,
+        family_name=row.family_name,
+        middle_names=row.middle_names,
+        former_family_names=row.former_family_names,
+        date_of_birth=row.date_of_birth,
+        gender=row.gender,
+        postcode=None if address is None else address.postcode,
+        address_line_1=None if address is None else address.line_1,
+        nhs_number=row.nhs_number,
+        upn=row.upn,
+        carers=[(carer.given_name, carer.family_name) for carer in row.carers],
+    )
+
+
+def forget_records(session: Session, source_record_ids: Sequence[int]) -> None:
+    """Ended records are no longer candidates."""
+    if source_record_ids:
+        session.execute(
+            delete(LinkageKey).where(LinkageKey.source_record_id.in_(list(source_record_ids)))
+        )
+
+
+@dataclass(slots=True)
+class _Candidate:
+    source_record_id: int
+    child_id: int
+    record: LinkageRecord
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """What this chunk has linked so far, so that later arrivals can match earlier ones."""
+
+    by_key: dict[str, list[_Candidate]] = field(default_factory=lambda: defaultdict(list))
+
+
+class DirectoryLinker:
+    """The product's linker: the trained model over the directory's blocking keys."""
+
+    def __init__(self, model: Model, thresholds: Thresholds | None = None) -> None:
+        self.model = model
+        self.thresholds = thresholds if thresholds is not None else DEFAULT_THRESHOLDS
+
+    def link(
+        self, session: Session, arrivals: Sequence[Arrival], *, source: Source
+    ) -> list[LinkResult]:
+        records = [record_for_row(arrival.row) for arrival in arrivals]
+        keys = [blocking_keys(record) for record in records]
+        held = _candidates(session, set().union(*keys) if keys else set())
+        shielded = _shielded(session, {c.child_id for found in held.values() for c in found})
+        chunk = _Chunk()
+        writer = _Writer(session, source=source, model_version=self.model.version)
+        results = []
+        for arrival, record, record_keys in zip(arrivals, records, keys, strict=True):
+            candidates = _unique(
+                [c for key in record_keys for c in (*held.get(key, ()), *chunk.by_key[key])]
+            )
+            result = self._one(writer, arrival, record, candidates, shielded)
+            results.append(result)
+            for key in record_keys:
+                chunk.by_key[key].append(
+                    _Candidate(arrival.source_record_id, result.child_id, record)
+                )
+            writer.keys(arrival.source_record_id, record_keys)
+        ids = writer.flush()
+        return [
+            LinkResult(ids.get(r.child_id, r.child_id), r.new_child, r.held_for_review)
+            for r in results
+        ]
+
+    def _one(
+        self,
+        writer: _Writer,
+        arrival: Arrival,
+        record: LinkageRecord,
+        candidates: list[_Candidate],
+        shielded: dict[int, Shield],
+    ) -> LinkResult:
+        best: dict[int, Scored] = {}
+        for candidate in candidates:
+            scored = self.model.score(record, candidate.record)
+            held = best.get(candidate.child_id)
+            if held is None or scored.match_weight > held.match_weight:
+                best[candidate.child_id] = scored
+        ranked = sorted(best.items(), key=lambda item: item[1].match_weight, reverse=True)
+        top = ranked[0] if ranked else None
+        runner_up = ranked[1][1] if len(ranked) > 1 else None
+        outcome = decide(None if top is None else top[1], runner_up, thresholds=self.thresholds)
+        at_risk = self._shielded_candidates(record, candidates, ranked, shielded)
+        if outcome is Outcome.LINK and top is not None:
+            if not (at_risk - {top[0]}):
+                writer.decision(arrival, top[0], LinkOutcome.LINKED, top[1])
+                return LinkResult(top[0], new_child=False)
+            outcome = Outcome.REVIEW
+        if outcome is Outcome.REVIEW and top is not None:
+            child_id = writer.new_child(arrival.row, shield=_first(at_risk, shielded))
+            writer.decision(arrival, child_id, LinkOutcome.HELD_FOR_REVIEW, top[1])
+            writer.review(arrival, child_id, candidate_child_id=top[0], weight=top[1].match_weight)
+            return LinkResult(child_id, new_child=True, held_for_review=True)
+        child_id = writer.new_child(arrival.row, shield=_first(at_risk, shielded))
+        writer.decision(arrival, child_id, LinkOutcome.NEW_CHILD, None)
+        return LinkResult(child_id, new_child=True)
+
+    def _shielded_candidates(
+        self,
+        record: LinkageRecord,
+        candidates: list[_Candidate],
+        ranked: list[tuple[int, Scored]],
+        shielded: dict[int, Shield],
+    ) -> set[int]:
+        """Shielded children this record may belong to (review score, or a shared identifier)."""
+        may = {child for child, scored in ranked if scored.match_weight >= self.thresholds.review}
+        for candidate in candidates:
+            shares_number = record.nhs_number and record.nhs_number == candidate.record.nhs_number
+            shares_upn = record.upn and record.upn == candidate.record.upn
+            if shares_number or shares_upn:
+                may.add(candidate.child_id)
+        return {child for child in may if child in shielded}
+
+    def rekey(self, session: Session, changed: Sequence[Arrival]) -> None:
+        ids = [arrival.source_record_id for arrival in changed]
+        forget_records(session, ids)
+        rows = [
+            {"key": key, "source_record_id": arrival.source_record_id}
+            for arrival in changed
+            for key in blocking_keys(record_for_row(arrival.row))
+        ]
+        if rows:
+            session.execute(insert(table_of(LinkageKey)), rows)
+
+
+def _first(children: set[int], shielded: dict[int, Shield]) -> Shield | None:
+    return shielded[min(children)] if children else None
+
+
+def _unique(candidates: Iterable[_Candidate]) -> list[_Candidate]:
+    seen: dict[int, _Candidate] = {}
+    for candidate in candidates:
+        seen.setdefault(candidate.source_record_id, candidate)
+    return list(seen.values())
+
+
+def _candidates(session: Session, keys: set[str]) -> dict[str, list[_Candidate]]:
+    """The live child records that share each key, with their linkage records."""
+    if not keys:
+        return {}
+    pairs = list(
+        session.execute(
+            select(LinkageKey.key, LinkageKey.source_record_id).where(LinkageKey.key.in_(keys))
+        )
+    )
+    ids = {record_id for _, record_id in pairs}
+    records: dict[int, _Candidate] = {}
+    if ids:
+        statement = select(SourceRecord.id, SourceRecord.child_id, SourceRecord.payload).where(
+            SourceRecord.id.in_(ids),
+            SourceRecord.status == SourceRecordStatus.LIVE,
+            SourceRecord.feed == Feed.CHILDREN,
+            SourceRecord.child_id.is_not(None),
+        )
+        for record_id, child_id, text in session.execute(statement):
+            if text is not None and child_id is not None:
+                row = child_from_payload(text)
+                records[record_id] = _Candidate(record_id, child_id, record_for_row(row))
+    found: dict[str, list[_Candidate]] = defaultdict(list)
+    for key, record_id in pairs:
+        if record_id in records:
+            found[key].append(records[record_id])
+    return found
+
+
+def _shielded(session: Session, child_ids: set[int]) -> dict[int, Shield]:
+    if not child_ids:
+        return {}
+    statement = select(Shield).where(Shield.child_id.in_(child_ids), Shield.ended_on.is_(None))
+    return {shield.child_id: shield for shield in session.scalars(statement)}
+
+
+class _Writer:
+    """Collects a chunk's keys and decisions and writes them in bulk."""
+
+    def __init__(self, session: Session, *, source: Source, model_version: str) -> None:
+        self.session, self.source, self.model_version = session, source, model_version
+        self._keys: list[dict[str, object]] = []
+        self._decisions: list[dict[str, object]] = []
+        self._reviews: list[dict[str, object]] = []
+        self._children: list[tuple[ChildRow, Shield | None]] = []
+        self.now = dt.datetime.now(dt.UTC)
+
+    def keys(self, source_record_id: int, keys: Iterable[str]) -> None:
+        self._keys.extend({"key": key, "source_record_id": source_record_id} for key in keys)
+
+    def new_child(self, row: ChildRow, *, shield: Shield | None) -> int:
+        """A provisional id (negative) for a child made when the chunk is written."""
+        self._children.append((row, shield))
+        return -len(self._children)
+
+    def decision(
+        self, arrival: Arrival, child_id: int, outcome: LinkOutcome, scored: Scored | None
+    ) -> None:
+        weight = None if scored is None else scored.match_weight
+        explanation = None if scored is None else json.dumps(_explained(scored))
+        self._decisions.append({
+            "source_record_id": arrival.source_record_id, "child_id": child_id,
+            "outcome": outcome, "match_weight": weight, "model_version": self.model_version,
+            "explanation": explanation, "decided_at": self.now, "decided_by": LINKED_BY,
+        })  # fmt: skip
+
+    def review(
+        self, arrival: Arrival, child_id: int, *, candidate_child_id: int, weight: float
+    ) -> None:
+        organisation = self.source.organisation
+        self._reviews.append({
+            "source_record_id": arrival.source_record_id, "provisional_child_id": child_id,
+            "candidate_child_id": candidate_child_id, "match_weight": weight,
+            "council_id": None if organisation is None else organisation.own_council_id,
+            "created_at": self.now,
+        })  # fmt: skip
+
+    def flush(self) -> dict[int, int]:
+        """Write the chunk; the real id of each provisional child id."""
+        ids = self._create_children()
+        children = ("child_id", "provisional_child_id", "candidate_child_id")
+        for row in (*self._decisions, *self._reviews):
+            for column in children:
+                if column in row:
+                    row[column] = ids.get(int(str(row[column])), row[column])
+        for table, rows in ((LinkageKey, self._keys), (LinkDecision, self._decisions),
+                            (ReviewItem, self._reviews)):  # fmt: skip
+            if rows:
+                self.session.execute(insert(table_of(table)), rows)
+                rows.clear()
+        return ids
+
+    def _create_children(self) -> dict[int, int]:
+        if not self._children:
+            return {}
+        numbers = new_contactpoint_ids(self.session, len(self._children))
+        created = list(
+            self.session.scalars(
+                insert(Child).returning(Child.id, sort_by_parameter_order=True),
+                [{"contactpoint_id": number, "date_of_birth": row.date_of_birth,
+                  "gender": row.gender, "created_at": self.now, "updated_at": self.now}
+                 for number, (row, _) in zip(numbers, self._children, strict=True)],
+            )
+        )  # fmt: skip
+        ids = {-(position + 1): child_id for position, child_id in enumerate(created)}
+        today = self.now.date()
+        shields = [
+            {"child_id": child_id, "council_id": shield.council_id, "reason": shield.reason,
+             "started_on": today, "review_on": today + dt.timedelta(days=SHIELD_REVIEW_DAYS),
+             "created_at": self.now}
+            for child_id, (_, shield) in zip(created, self._children, strict=True)
+            if shield is not None
+        ]  # fmt: skip
+        if shields:
+            self.session.execute(insert(table_of(Shield)), shields)
+        self._children.clear()
+        return ids
+
+
+def _explained(scored: Scored) -> dict[str, object]:
+    return {
+        "prior": scored.prior_weight,
+        "comparisons": [
+            {"comparison": part.comparison, "level": part.level, "weight": part.weight}
+            for part in scored.explanation
+        ],
+    }

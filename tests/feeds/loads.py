@@ -1,0 +1,74 @@
+"""Loading extracts in tests: a source, a file, a load, the link export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import TYPE_CHECKING
+
+from contactpoint.access.policy import principal_for_operator
+from contactpoint.feeds.exports import write_link_export
+from contactpoint.feeds.loading import LoadReport, LoadRequest, run_load
+from contactpoint.feeds.models import LoadMode
+from contactpoint.feeds.sources import add_source
+from contactpoint.linkage.model import Model
+from contactpoint.linkage.services import DirectoryLinker
+from contactpoint.provenance.models import Feed, SourceKind
+from contactpoint.storage.engine import session_factory
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy.engine import Engine
+
+OPERATOR = principal_for_operator("tester")
+EXTRACTED_ON = dt.date(2026, 11, 20)
+
+
+def linker() -> DirectoryLinker:
+    return DirectoryLinker(Model.default())
+
+
+class Loads:
+    """A directory in a test database, loaded from files under ``folder``."""
+
+    def __init__(self, engine: Engine, folder: Path) -> None:
+        self.sessions = session_factory(engine)
+        self.folder = folder
+        self._files = 0
+
+    def add_source(self, name: str, kind: SourceKind = SourceKind.NATIONAL) -> None:
+        with self.sessions() as session:
+            add_source(session, by=OPERATOR, name=name, kind=kind)
+            session.commit()
+
+    def file(self, data: bytes) -> Path:
+        self._files += 1
+        path = self.folder / f"extract{self._files}.csv"
+        path.write_bytes(data)
+        return path
+
+    def load(
+        self,
+        source: str,
+        data: bytes,
+        *,
+        mode: LoadMode = LoadMode.FULL,
+        feed: Feed = Feed.CHILDREN,
+        extracted_on: dt.date = EXTRACTED_ON,
+        dry_run: bool = False,
+        allow_mass_end: bool = False,
+    ) -> LoadReport:
+        request = LoadRequest(
+            source=source, path=self.file(data), extracted_on=extracted_on, feed=feed,
+            mode=mode, dry_run=dry_run, allow_mass_end=allow_mass_end,
+        )  # fmt: skip
+        return run_load(self.sessions, request, by=OPERATOR, linker=linker())
+
+    def links(self) -> list[tuple[str, str, str]]:
+        stream = io.StringIO()
+        with self.sessions() as session:
+            write_link_export(session, stream, by=OPERATOR)
+            session.commit()
+        lines = stream.getvalue().splitlines()[1:]
+        return sorted(tuple(line.split(",")) for line in lines)  # type: ignore[misc]
