@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contactpoint.identifiers import names
 from contactpoint.identifiers.names import compact_name, name_tokens, normalise_name
 
 NORMALISED = re.compile(r"([a-z]+( [a-z]+)*)?")
@@ -117,3 +118,8 @@ def test_a_hyphen_between_letters_separates_words_like_a_space(value, position):
     spaced = value[:position] + " " + value[position:]
     assert normalise_name(hyphenated) == normalise_name(spaced)
     assert compact_name(hyphenated) == compact_name(value)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_the_ascii_fast_path_gives_what_the_full_rules_give(value):
+    assert normalise_name(value) == names._normalised_in_full(value)  # noqa: SLF001 - the spec

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from contactpoint.vocabulary import (
@@ -88,19 +88,33 @@ class InvolvementRow:
 
 def payload(row: ChildRow | InvolvementRow) -> str:
     """The row as canonical JSON, without its line."""
-    values = asdict(row)
-    values.pop("line")
-    return json.dumps(values, default=_plain, sort_keys=True, separators=(",", ":"))
+    return json.dumps(_plain_of(row), sort_keys=True, separators=(",", ":"))
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = tuple(item.name for item in fields(kind) if item.name != "line")
+        _FIELD_NAMES[kind] = names
+    return names
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain_of(value: object) -> object:
+    """Plain JSON values, much faster than ``dataclasses.asdict`` (no deep copies)."""
+    if isinstance(value, ChildRow | InvolvementRow | AddressRow | CarerRow):
+        return {name: _plain_of(getattr(value, name)) for name in _field_names(type(value))}
+    if isinstance(value, tuple):
+        return [_plain_of(item) for item in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise TypeError(f"cannot put {type(value).__name__} in a payload")
 
 
 def _date(value: Any) -> dt.date | None:
