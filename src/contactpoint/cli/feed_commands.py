@@ -103,7 +103,9 @@ def _extracted_on(value: str | None) -> dt.date:
 
 
 def load(  # noqa: PLR0917 - the contract's options, as Typer takes them
-    path: Annotated[Path, typer.Argument(help="The extract: a CSV file.")],
+    path: Annotated[
+        Path, typer.Argument(help="The extract: a CSV file, or FHIR (a Bundle or NDJSON).")
+    ],
     source: Annotated[str, typer.Option("--source", help="The registered source's name.")],
     full: Annotated[
         bool,
@@ -136,12 +138,12 @@ def load(  # noqa: PLR0917 - the contract's options, as Typer takes them
             raise FeedCommandError(f"there is no file at {path}")
         if file_format not in {"csv", "fhir"}:
             raise FeedCommandError(f"--format is csv or fhir, not {file_format!r}")
-        if file_format == "fhir":
-            raise FeedCommandError("FHIR extracts are not accepted yet: send the CSV feed")
+        if file_format == "fhir" and feed is not Feed.CHILDREN:
+            raise FeedCommandError("--format fhir carries children (Patient resources) only")
         request = LoadRequest(
             source=source, path=path, extracted_on=_extracted_on(extracted_on), feed=feed,
             mode=LoadMode.FULL if full else LoadMode.DELTA, dry_run=dry_run,
-            allow_mass_end=allow_mass_end,
+            allow_mass_end=allow_mass_end, file_format=file_format,
         )  # fmt: skip
         with _sessions() as sessions, _progress() as advance:
             report = run_load(

@@ -25,8 +25,9 @@ from contactpoint.access.policy import decide, require
 from contactpoint.feeds import audit_trail as feeds_audit
 from contactpoint.feeds.applying import apply_child_chunk, apply_involvement_chunk
 from contactpoint.feeds.extracts import child_rows, involvement_rows
+from contactpoint.feeds.fhir import fhir_child_rows
 from contactpoint.feeds.models import FeedLoad, FeedLoadKey, FeedLoadProblem, LoadMode, LoadStatus
-from contactpoint.feeds.problems import FeedFileError, Level, Problem
+from contactpoint.feeds.problems import FeedFileError, Level, Problem, file_error
 from contactpoint.feeds.reading import DEFAULT_SIZE_CAP
 from contactpoint.feeds.records import ChunkCounts, end_records
 from contactpoint.feeds.row_checks import Accepted, Rejected
@@ -60,6 +61,7 @@ class LoadRequest:
     allow_mass_end: bool = False
     file_name: str | None = None  # as the sender named it (uploads); default: the path's name
     size_cap: int = DEFAULT_SIZE_CAP
+    file_format: str = "csv"  # or "fhir": Patient resources, a Bundle or NDJSON (children only)
 
 
 @dataclass(slots=True)
@@ -214,12 +216,15 @@ class _Load:
     def _results(self, stream: IO[bytes], duplicates: object) -> Iterator[Result]:
         request = self.request
         if request.feed is Feed.CHILDREN:
-            yield from child_rows(
+            rows = fhir_child_rows if request.file_format == "fhir" else child_rows
+            yield from rows(
                 stream,
                 extracted_on=request.extracted_on,
                 duplicates=duplicates,  # type: ignore[arg-type]
                 size_cap=request.size_cap,
             )
+        elif request.file_format == "fhir":
+            raise file_error("a FHIR extract carries children (Patient resources) only")
         else:
             yield from involvement_rows(
                 stream,
