@@ -1,0 +1,80 @@
+"""What the review queue records in the audit trail: decisions and reads, by identifier only.
+
+Children are named by ContactPoint ID, source records and review items by their
+ids; never a name, a date of birth or a source's own record key.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from contactpoint.access.audit_trail import actor_for
+from contactpoint.audit import events
+from contactpoint.audit.events import Subject
+from contactpoint.audit.services import record
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from contactpoint.access.policy import Principal
+
+
+def evidence_viewed(
+    session: Session, *, by: Principal, item_id: int, contactpoint_ids: list[str]
+) -> None:
+    """The evidence of a review item shown: a view of each child's record in it."""
+    reason = f"Deciding review item {item_id}"
+    for contactpoint_id in contactpoint_ids:
+        event = events.record_view_event(
+            actor_for(by), contactpoint_id=contactpoint_id, reason=reason
+        )
+        record(session, event)
+
+
+def match_accepted(
+    session: Session, *, by: Principal, item_id: int, merged: str, survivor: str
+) -> None:
+    changes = {
+        "review_item": (None, item_id),
+        "review_status": ("open", "merged"),
+        "merged_into": (None, survivor),
+    }
+    event = events.admin_action_event(
+        actor_for(by), action="accept_match", subject=Subject.child(merged), changes=changes
+    )
+    record(session, event)
+
+
+def match_rejected(
+    session: Session, *, by: Principal, item_id: int, provisional: str, candidate: str
+) -> None:
+    changes = {
+        "review_item": (None, item_id),
+        "review_status": ("open", "kept_separate"),
+        "kept_apart_from": (None, candidate),
+    }
+    event = events.admin_action_event(
+        actor_for(by), action="reject_match", subject=Subject.child(provisional), changes=changes
+    )
+    record(session, event)
+
+
+def child_split(
+    session: Session, *, by: Principal, split_from: str, new_child: str, records_moved: int
+) -> None:
+    changes = {"split_to": (None, new_child), "records_moved": (None, records_moved)}
+    event = events.admin_action_event(
+        actor_for(by), action="split_child", subject=Subject.child(split_from), changes=changes
+    )
+    record(session, event)
+
+
+def viewers_listed(session: Session, *, by: Principal, contactpoint_id: str, rows: int) -> None:
+    """Who viewed a wrongly merged child, shown so the council can tell them: an export."""
+    event = events.export_event(
+        actor_for(by),
+        export="split_viewers",
+        rows=rows,
+        subject=Subject.child(contactpoint_id),
+    )
+    record(session, event)
