@@ -14,7 +14,7 @@ PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help demo test install assets browser lint format typecheck contracts pytest \
-        serve bench-synth clean
+        serve bench-synth bench-accuracy clean
 
 help: ## List every target
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -67,6 +67,9 @@ serve: install assets ## Serve the web app on http://localhost:8000 over the exi
 
 bench-synth: install ## Benchmark: generate 1,000,000 synthetic children (time and peak memory)
 	$(BIN)/python bench/synth_speed.py --children 1000000
+
+bench-accuracy: install ## Benchmark: linkage accuracy beside Splink 5 (synthetic 10k and 50k, FEBRL3, FEBRL4)
+	$(BIN)/python bench/linkage_accuracy.py
 
 clean: ## Remove the virtualenv, npm packages, caches and local data
 	rm -rf $(VENV) node_modules var .mypy_cache .ruff_cache .pytest_cache .hypothesis
