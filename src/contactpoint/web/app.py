@@ -18,6 +18,8 @@ from contactpoint.web import (
     link_views,
     passkey_views,
     reauthentication_views,
+    review_api_views,
+    review_views,
     service_token_views,
     sign_in_views,
     token_views,
@@ -83,6 +85,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(token_views.router)
     app.include_router(service_token_views.router)
     app.include_router(audit_api_views.router)
+    app.include_router(review_views.router)
+    app.include_router(review_api_views.router)
     mount_assets(app, assets)
     return app
 
