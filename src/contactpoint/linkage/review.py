@@ -39,6 +39,8 @@ from contactpoint.audit.reports import NoSuchPageError, who_viewed_child
 from contactpoint.directory.models import Child, Involvement, Shield
 from contactpoint.directory.services import register_child
 from contactpoint.directory.source_values import VALUE_TABLES, refresh_children
+from contactpoint.identifiers.contactpoint_id import normalise_contactpoint_id
+from contactpoint.identifiers.errors import InvalidIdentifierError
 from contactpoint.linkage import audit_trail
 from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem, ReviewStatus
 from contactpoint.organisations.models import Organisation
@@ -130,6 +132,10 @@ class QueuePage:
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,7 +528,11 @@ def _copy_shield(session: Session, *, from_child: Child, to_child: Child) -> Non
 
 def _child_to_split(session: Session, *, by: Principal, contactpoint_id: str) -> Child:
     require(decide(by, _REVIEW))
-    child = session.scalar(select(Child).where(Child.contactpoint_id == contactpoint_id.strip()))
+    try:
+        wanted = normalise_contactpoint_id(contactpoint_id)
+    except InvalidIdentifierError:
+        raise NoSuchChildError from None
+    child = session.scalar(select(Child).where(Child.contactpoint_id == wanted))
     if child is None:
         raise NoSuchChildError
     child = _survivor(session, child.id)
