@@ -16,6 +16,8 @@ from contactpoint.web import (
     audit_api_views,
     audit_views,
     link_views,
+    load_api_views,
+    load_views,
     passkey_views,
     reauthentication_views,
     review_api_views,
@@ -87,6 +89,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(audit_api_views.router)
     app.include_router(review_views.router)
     app.include_router(review_api_views.router)
+    app.include_router(load_views.router)
+    app.include_router(load_api_views.router)
     mount_assets(app, assets)
     return app
 
