@@ -33,8 +33,7 @@ from contactpoint.schema.services import (
 from contactpoint.settings import Mode, Settings, SettingsError, load_settings
 from contactpoint.storage.engine import describe, engine_from_settings, session_factory
 from contactpoint.synth.commands import synth as synth_command
-from contactpoint.synth.generation import generate_population
-from contactpoint.synth.seeding import seed_directory
+from contactpoint.synth.demo_loading import DemoLoad, load_demo_population
 from contactpoint.web.app import create_app
 
 if TYPE_CHECKING:
@@ -205,7 +204,7 @@ def demo(
                     "keeping them (--reset starts again)."
                 )
             else:
-                held = _seed_demo(sessions, children=children, seed=seed)
+                held = _seed_demo(sessions, settings, children=children, seed=seed)
             _show_demo_users(sessions, settings)
         banner = (
             f"ContactPoint demo is running on http://localhost:{port} over {held:,} active "
@@ -238,14 +237,36 @@ def _show_demo_users(sessions: sessionmaker[Session], settings: Settings) -> Non
         )
 
 
-def _seed_demo(sessions: sessionmaker[Session], *, children: int, seed: int) -> int:
-    population = generate_population(children=children, seed=seed)
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("Writing synthetic children", total=children)
-        summary = seed_directory(sessions, population, on_child=lambda: progress.advance(task))
+def _print_demo_load(done: DemoLoad) -> None:
+    counts = done.report.counts
     console.print(
-        f"Wrote {summary.children:,} synthetic children, {summary.organisations:,} "
-        f"organisations and {summary.practitioners:,} practitioners (seed {seed})."
+        f"  {done.source} {done.feed}: {counts['rows_read']:,} rows, "
+        f"{counts['new_children']:,} new children, {counts['linked_to_existing']:,} linked, "
+        f"{counts['held_for_review']:,} held for review, {counts['rejected']:,} rejected "
+        f"({done.report.status})",
+        highlight=False,
+    )
+
+
+def _seed_demo(
+    sessions: sessionmaker[Session], settings: Settings, *, children: int, seed: int
+) -> int:
+    """Write the synthetic extracts and load them through the feeds, as an installation would."""
+    folder = settings.data_dir / "synth" / "demo"
+    console.print(
+        f"Loading {children:,} synthetic children (seed {seed}) through the feeds, from {folder}:"
+    )
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Loading the synthetic extracts", total=None)
+        loaded_demo = load_demo_population(
+            sessions, children=children, seed=seed, folder=folder, by=operator(),
+            on_load=_print_demo_load, progress=lambda rows: progress.advance(task, rows),
+        )  # fmt: skip
+    console.print(
+        f"Loaded {loaded_demo.links:,} source records into the directory, with "
+        f"{loaded_demo.reference.organisations:,} organisations and "
+        f"{loaded_demo.reference.practitioners:,} practitioners; shielded "
+        f"{loaded_demo.shields.children_shielded:,} children as the council team would."
     )
     with sessions() as session:
         return directory_statistics(session).active_children
