@@ -22,7 +22,12 @@ from contactpoint.directory.source_values import (
 )
 from contactpoint.feeds.involvements import apply_involvements
 from contactpoint.feeds.problems import Level, Problem
-from contactpoint.feeds.records import ChunkOutcome, end_records, existing_records
+from contactpoint.feeds.records import (
+    ChunkOutcome,
+    end_records,
+    existing_records,
+    existing_records_ids,
+)
 from contactpoint.feeds.row_checks import Deletion
 from contactpoint.linkage.services import Arrival, Linker
 from contactpoint.organisations.models import Organisation, OrganisationKind
@@ -142,15 +147,14 @@ class _ChildChunk:
              **_identity(row)}
             for row, text, digest in self.arrivals
         ]  # fmt: skip
-        ids = list(
-            self.session.scalars(
-                insert(table_of(SourceRecord)).returning(
-                    table_of(SourceRecord).c.id, sort_by_parameter_order=True
-                ),
-                values,
-            )
-        )
+        # A plain executemany, then one query for the ids: RETURNING with ordered
+        # parameters makes SQLite insert row by row.
+        self.session.execute(insert(table_of(SourceRecord)), values)
         rows = [row for row, _, _ in self.arrivals]
+        found = existing_records_ids(
+            self.session, source=self.source, feed=Feed.CHILDREN, keys=[r.record_id for r in rows]
+        )
+        ids = [found[row.record_id] for row in rows]
         arrivals = [Arrival(record_id, row) for record_id, row in zip(ids, rows, strict=True)]
         results = self.linker.link(self.session, arrivals, source=self.source)
         self.outcome.counts.linked(results)

@@ -315,14 +315,19 @@ class _Writer:
         if not self._children:
             return {}
         numbers = new_contactpoint_ids(self.session, len(self._children))
-        created = list(
-            self.session.scalars(
-                insert(Child).returning(Child.id, sort_by_parameter_order=True),
-                [{"contactpoint_id": number, "date_of_birth": row.date_of_birth,
-                  "gender": row.gender, "created_at": self.now, "updated_at": self.now}
-                 for number, (row, _) in zip(numbers, self._children, strict=True)],
-            )
+        self.session.execute(
+            insert(table_of(Child)),
+            [{"contactpoint_id": number, "date_of_birth": row.date_of_birth,
+              "gender": row.gender, "created_at": self.now, "updated_at": self.now}
+             for number, (row, _) in zip(numbers, self._children, strict=True)],
         )  # fmt: skip
+        # One query for the new ids: RETURNING in order would insert row by row on SQLite.
+        made = dict(
+            self.session.execute(
+                select(Child.contactpoint_id, Child.id).where(Child.contactpoint_id.in_(numbers))
+            ).all()
+        )
+        created = [made[number] for number in numbers]
         ids = {-(position + 1): child_id for position, child_id in enumerate(created)}
         today = self.now.date()
         shields = [
