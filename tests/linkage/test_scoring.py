@@ -1,11 +1,13 @@
 import datetime as dt
+import math
 import time
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contactpoint.linkage import Model, Outcome, blocking_keys, decide, linkage_record
-from contactpoint.linkage.comparisons import COMPARISONS
+from contactpoint.linkage.comparisons import COMPARISONS, DIFFERENT_IDENTIFIER_WEIGHT
 from contactpoint.vocabulary import Gender
 
 MODEL = Model.default()
@@ -162,3 +164,42 @@ def test_scoring_a_pair_takes_well_under_50_microseconds():
     per_pair = (time.perf_counter() - start) / len(pairs)
     print(f"scoring: {per_pair * 1e6:.1f} microseconds per pair")  # noqa: T201 - the figure
     assert per_pair < 200e-6  # generous: the machine is shared
+
+
+def test_a_different_nhs_number_outweighs_a_shared_name_birthday_and_family_name():
+    held = child(postcode="OX1 2AB", address_line_1="Flat 2", carers=[])
+    namesake = child(nhs_number="9991027610")  # same names, same day, another home
+    scored = MODEL.score(namesake, held)
+    levels = {e.comparison: (e.level, e.weight) for e in scored.explanation}
+    assert levels["nhs_number"] == ("other", DIFFERENT_IDENTIFIER_WEIGHT)
+    assert decide(scored) is Outcome.NEW_CHILD
+
+
+def test_a_different_upn_is_as_strong_evidence_against_as_a_different_nhs_number():
+    held = child(nhs_number=None, upn="W100400018000", postcode="OX1 2AB", carers=[])
+    namesake = child(nhs_number=None, upn="P100200422000")
+    levels = {e.comparison: (e.level, e.weight) for e in MODEL.score(namesake, held).explanation}
+    assert levels["upn"] == ("other", DIFFERENT_IDENTIFIER_WEIGHT)
+
+
+def test_a_model_file_cannot_make_a_different_identifier_weak_evidence():
+    document = MODEL.to_json()
+    nhs = next(c for c in document["comparisons"] if c["name"] == "nhs_number")
+    nhs["levels"][-1].update(m=0.2, u=0.9)
+    weak = Model.from_json(document)
+    index = [c.name for c in COMPARISONS].index("nhs_number")
+    assert weak.weight(index, len(COMPARISONS[index].levels) - 1) == DIFFERENT_IDENTIFIER_WEIGHT
+
+
+def test_the_prior_falls_with_the_directory_size_and_the_weights_still_add_up():
+    trained_on = MODEL.trained_on_records
+    assert trained_on is not None
+    national = MODEL.for_records(100 * trained_on)
+    assert national.prior_weight == pytest.approx(MODEL.prior_weight - math.log2(100), abs=1e-6)
+    assert MODEL.for_records(trained_on // 10).prior_weight == MODEL.prior_weight
+    scored = national.score(child(given_name="Izzy"), child())
+    assert sum(e.weight for e in scored.explanation) + scored.prior_weight == scored.match_weight
+    assert scored.match_weight == pytest.approx(
+        MODEL.score(child(given_name="Izzy"), child()).match_weight - math.log2(100), abs=1e-6
+    )
+    assert national.to_json() == MODEL.to_json()  # the size is the directory's, not the model's

@@ -10,10 +10,17 @@ from contactpoint.linkage.splink_models import UNIQUE_ID, feature_table, splink_
 pytestmark = pytest.mark.slow
 
 
-def test_splink_predicts_the_same_match_weight_and_levels_for_sampled_pairs(synthetic_extracts):
+@pytest.mark.parametrize("directory_records", [None, 2_600_000])
+def test_splink_predicts_the_same_match_weight_and_levels_for_sampled_pairs(
+    synthetic_extracts, directory_records
+):
+    """With the trained prior, and with the prior for a national directory on both sides."""
     from splink import DuckDBAPI, Linker  # noqa: PLC0415 - heavy: only this test needs it
 
     model = Model.default()
+    if directory_records is not None:
+        model = model.for_records(directory_records)
+        assert model.prior < model.trained_prior
     rng = random.Random(3)
     chosen = sorted(rng.sample(range(len(synthetic_extracts.records)), 1500))
     records = [synthetic_extracts.records[index] for index in chosen]

@@ -30,6 +30,15 @@ SIMILAR_NAME: Final = 0.88  # Jaro-Winkler similarity at or above which names ar
 # and by independence those alone would outweigh anything; clearly different
 # given names must outweigh them all, so that such children are never linked.
 DIFFERENT_GIVEN_NAME_WEIGHT: Final = -50.0
+# NHS numbers and UPNs are assigned one to a child, and feeds reject a number
+# whose check digit fails, so two valid numbers that differ by more than a slip
+# of one or two characters belong to two children. Unlabelled training cannot
+# see that: the pairs it takes for matches include siblings and namesakes, whose
+# numbers differ, and it learned a disagreement to be worth only about -3. We
+# assume no more than about one child in 30,000 carries a second valid number
+# (a duplicate registration), and cap the weight there: -15 outweighs a shared
+# name, date of birth and family name, never a whole record that agrees.
+DIFFERENT_IDENTIFIER_WEIGHT: Final = -15.0
 _NOT_SAME_LENGTH: Final = 99
 _PREFIX_SHORTEST: Final = 3
 
@@ -41,6 +50,7 @@ class Level:
     m: float  # defaults, replaced by training
     u: float
     fixed_weight: float | None = None  # training keeps m at u * 2**fixed_weight
+    weight_at_most: float | None = None  # m is lowered to u * 2**weight_at_most if above it
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +384,7 @@ NHS_NUMBER: Final = Comparison(
         Level("exact", "nhs_number_l = nhs_number_r", 0.98, 0.0001),
         Level("one_digit", f"{_hamming_sql('nhs_number')} = 1", 0.002, 0.00001),
         Level("two_digits", f"{_hamming_sql('nhs_number')} = 2", 0.002, 0.0001),
-        Level("other", "ELSE", 0.016, 0.9998),
+        Level("other", "ELSE", 0.016, 0.9998, weight_at_most=DIFFERENT_IDENTIFIER_WEIGHT),
     ),
     level_of=nhs_number_level,
 )
@@ -395,7 +405,7 @@ UPN: Final = Comparison(
         Level("null", _null_sql("upn"), 1.0, 1.0),
         Level("exact", "upn_l = upn_r", 0.98, 0.0001),
         Level("one_character", f"{_hamming_sql('upn')} = 1", 0.002, 0.00001),
-        Level("other", "ELSE", 0.018, 0.9999),
+        Level("other", "ELSE", 0.018, 0.9999, weight_at_most=DIFFERENT_IDENTIFIER_WEIGHT),
     ),
     level_of=upn_level,
 )

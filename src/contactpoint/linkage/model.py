@@ -2,7 +2,9 @@
 
 A pair's match weight is the prior weight (the log2 odds that two records
 picked at random are the same child) plus, for each comparison, the weight
-``log2(m / u)`` of the level the pair falls in (0 for a missing value). Each
+``log2(m / u)`` of the level the pair falls in (0 for a missing value). A level
+with a cap (``Level.weight_at_most``: a disagreeing NHS number or UPN) has its m
+lowered to ``u * 2**cap`` whatever the model file says. Each
 weight is rounded to a multiple of 2**-30 when the model is loaded: such
 numbers add up exactly in floating point, so the weights an explanation shows
 sum to the total exactly, in any order, and differ from Splink's unrounded
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Final
 
-from contactpoint.linkage.comparisons import COMPARISONS, Comparison
+from contactpoint.linkage.comparisons import COMPARISONS, Comparison, Level
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -49,10 +51,33 @@ def probability_of(match_weight: float) -> float:
     return odds / (1.0 + odds)
 
 
+def prior_for_records(prior: float, *, trained_on: int | None, records: int | None) -> float:
+    """The prior for a directory of ``records`` records, from one trained on ``trained_on``.
+
+    Two records picked at random from R are the same child with probability
+    about (r - 1) / R, where r is the mean number of records per child: with the
+    sources fixed, the prior falls as the directory grows. So the odds trained
+    on T records become ``odds * T / R`` for R records (log2: ``- log2(R / T)``,
+    6.6 bits lower at a hundred times the training size). A directory smaller
+    than the training data keeps the trained prior: links are never made easier
+    than the thresholds were set for.
+    """
+    if trained_on is None or records is None or records <= trained_on:
+        return prior
+    odds = prior / (1.0 - prior) * trained_on / records
+    return odds / (1.0 + odds)
+
+
 @dataclass(frozen=True, slots=True)
 class LevelParameters:
     m: float
     u: float
+
+
+def _capped(level: Level, values: LevelParameters) -> LevelParameters:
+    if level.weight_at_most is None or values.m <= values.u * 2.0**level.weight_at_most:
+        return values
+    return LevelParameters(values.u * 2.0**level.weight_at_most, values.u)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +114,17 @@ class Scored:
 class Model:
     """Level weights for :data:`~contactpoint.linkage.comparisons.COMPARISONS`, and scoring."""
 
-    __slots__ = ("_functions", "_weights", "parameters", "prior", "prior_weight", "version")
+    __slots__ = (
+        "_functions",
+        "_weights",
+        "directory_records",
+        "parameters",
+        "prior",
+        "prior_weight",
+        "trained_on_records",
+        "trained_prior",
+        "version",
+    )
 
     def __init__(
         self,
@@ -97,6 +132,8 @@ class Model:
         version: str,
         probability_two_random_records_match: float,
         parameters: tuple[tuple[LevelParameters, ...], ...],
+        trained_on_records: int | None = None,
+        directory_records: int | None = None,
     ) -> None:
         if len(parameters) != len(COMPARISONS) or any(
             len(levels) != len(comparison.levels)
@@ -104,18 +141,41 @@ class Model:
         ):
             raise ModelFileError("the parameters do not fit the comparisons")
         self.version = version
-        self.prior = probability_two_random_records_match
+        self.trained_prior = probability_two_random_records_match
+        self.trained_on_records = trained_on_records
+        self.directory_records = directory_records
+        # The prior in use: the trained one, scaled to the directory's size when it is given.
+        self.prior = prior_for_records(
+            self.trained_prior, trained_on=trained_on_records, records=directory_records
+        )
         self.prior_weight = weight_of(self.prior, 1.0 - self.prior)
-        self.parameters = parameters
+        self.parameters = tuple(
+            tuple(_capped(level, values) for level, values in zip(c.levels, levels, strict=True))
+            for c, levels in zip(COMPARISONS, parameters, strict=True)
+        )
         # Level 0 (a missing value) carries no weight.
         self._weights = tuple(
-            (0.0, *(weight_of(level.m, level.u) for level in levels[1:])) for levels in parameters
+            (0.0, *(weight_of(level.m, level.u) for level in levels[1:]))
+            for levels in self.parameters
         )
         self._functions = tuple(comparison.level_of for comparison in COMPARISONS)
 
     @property
     def comparisons(self) -> tuple[Comparison, ...]:
         return COMPARISONS
+
+    def for_records(self, records: int) -> Model:
+        """This model with its prior for a directory of ``records`` live source records.
+
+        See :func:`prior_for_records`; the weights of the comparisons do not change.
+        """
+        return Model(
+            version=self.version,
+            probability_two_random_records_match=self.trained_prior,
+            parameters=self.parameters,
+            trained_on_records=self.trained_on_records,
+            directory_records=records,
+        )
 
     def weight(self, comparison: int, level: int) -> float:
         return self._weights[comparison][level]
@@ -138,10 +198,15 @@ class Model:
     # Files ---------------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
+        """The trained model (its prior as trained: a directory's size is not part of it)."""
+        trained_on = {} if self.trained_on_records is None else {
+            "trained_on_records": self.trained_on_records
+        }  # fmt: skip
         return {
             "format": MODEL_FORMAT,
             "version": self.version,
-            "probability_two_random_records_match": self.prior,
+            "probability_two_random_records_match": self.trained_prior,
+            **trained_on,
             "comparisons": [
                 {
                     "name": comparison.name,
@@ -179,6 +244,7 @@ class Model:
                 document["probability_two_random_records_match"]
             ),
             parameters=tuple(parameters),
+            trained_on_records=_optional_int(document.get("trained_on_records")),
         )
 
     @classmethod
@@ -205,3 +271,11 @@ class Model:
                 for comparison in COMPARISONS
             ),
         )
+
+
+def _optional_int(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ModelFileError(f"trained_on_records must be a positive whole number: {value!r}")
+    return value

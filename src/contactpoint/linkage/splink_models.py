@@ -99,6 +99,7 @@ def model_from_splink(
     *,
     version: str,
     untrained: frozenset[tuple[str, str]] = frozenset(),
+    trained_on_records: int | None = None,
 ) -> Model:
     """Our model from Splink's saved settings, with untrained or extreme values made safe.
 
@@ -108,7 +109,7 @@ def model_from_splink(
     data, would give it a weight it has not earned.
     No m is below :data:`M_FLOOR`: that training saw no error of a kind does
     not make the error impossible. A level with a fixed weight has its m set
-    from its trained u.
+    from its trained u; a level with a cap on its weight is capped by :class:`Model`.
     """
     by_name = {entry["output_column_name"]: entry for entry in document["comparisons"]}
     parameters = []
@@ -136,4 +137,5 @@ def model_from_splink(
             document["probability_two_random_records_match"]
         ),
         parameters=tuple(parameters),
+        trained_on_records=trained_on_records,
     )

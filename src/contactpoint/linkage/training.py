@@ -86,7 +86,12 @@ def train_model(
             rule, estimate_without_term_frequencies=True
         )
     document: dict[str, Any] = linker.misc.save_model_to_json()
-    return model_from_splink(document, version=version, untrained=_untrained_levels(linker))
+    return model_from_splink(
+        document,
+        version=version,
+        untrained=_untrained_levels(linker),
+        trained_on_records=len(records),
+    )
 
 
 def _untrained_levels(linker: Any) -> frozenset[tuple[str, str]]:
