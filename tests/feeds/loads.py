@@ -42,9 +42,9 @@ class Loads:
             add_source(session, by=OPERATOR, name=name, kind=kind)
             session.commit()
 
-    def file(self, data: bytes) -> Path:
+    def file(self, data: bytes, *, suffix: str = ".csv") -> Path:
         self._files += 1
-        path = self.folder / f"extract{self._files}.csv"
+        path = self.folder / f"extract{self._files}{suffix}"
         path.write_bytes(data)
         return path
 
@@ -58,10 +58,12 @@ class Loads:
         extracted_on: dt.date = EXTRACTED_ON,
         dry_run: bool = False,
         allow_mass_end: bool = False,
+        file_format: str = "csv",
     ) -> LoadReport:
+        path = self.file(data, suffix=".ndjson" if file_format == "fhir" else ".csv")
         request = LoadRequest(
-            source=source, path=self.file(data), extracted_on=extracted_on, feed=feed,
-            mode=mode, dry_run=dry_run, allow_mass_end=allow_mass_end,
+            source=source, path=path, extracted_on=extracted_on, feed=feed,
+            mode=mode, dry_run=dry_run, allow_mass_end=allow_mass_end, file_format=file_format,
         )  # fmt: skip
         return run_load(self.sessions, request, by=OPERATOR, linker=linker())
 
