@@ -447,9 +447,9 @@ class _Patient:
             self.put("record_id", raw if isinstance(raw, str) else None, "id")
             return
         for path, identifier in self._identifier_objects():
-            own = identifier.get("system") not in {NHS_NUMBER_SYSTEM, UPN_SYSTEM}
+            own = _word(identifier, "system") not in {NHS_NUMBER_SYSTEM, UPN_SYSTEM}
             if own and identifier.get("use") == "usual" and identifier.get("value"):
-                self.text("record_id", identifier.get("value"), f"{path}.value")
+                self.text("record_id", identifier.get("value"), f"{path}.value", level=Level.ROW)
                 return
         reason = "the Patient has no id (nor a usual identifier of the source's own)"
         self.problem(Level.ROW, "record_id", "id", reason)
@@ -465,7 +465,7 @@ class _Patient:
         names = _objects(self.resource.get("name"), "name")
         by_use: dict[object, tuple[str, dict[str, Any]]] = {}
         for path, name in names:
-            by_use.setdefault(name.get("use"), (path, name))
+            by_use.setdefault(_word(name, "use"), (path, name))
         chosen = by_use.get("official") or by_use.get("usual") or by_use.get(None)
         if chosen is None:
             for column in ("given_name", "family_name"):
@@ -485,7 +485,7 @@ class _Patient:
         former = [
             family.strip()
             for _, old in names
-            if old.get("use") in {"old", "maiden"}
+            if _word(old, "use") in {"old", "maiden"}
             and isinstance(family := old.get("family"), str)
             and family.strip()
         ]
@@ -542,7 +542,7 @@ class _Patient:
         current: dict[object, tuple[str, dict[str, Any]]] = {}
         ended: list[tuple[str, str, dict[str, Any]]] = []
         for path, address in _objects(self.resource.get("address"), "address"):
-            use = address.get("use")
+            use = _word(address, "use")
             if use in {"work", "billing"}:
                 continue
             end = _period_end(address.get("period"))
@@ -594,6 +594,12 @@ class _Patient:
             if isinstance(identifier, dict) and identifier.get("system") == ODS_SYSTEM:
                 self.text("gp_practice_code", identifier.get("value"), f"{path}.identifier.value")
                 return
+
+
+def _word(part: dict[str, Any], key: str) -> str | None:
+    """A code such as ``use`` or ``system``: a string, or None (other JSON types are no code)."""
+    value = part.get(key)
+    return value if isinstance(value, str) else None
 
 
 def _period_end(period: object) -> str | None:
