@@ -203,3 +203,15 @@ def test_the_prior_falls_with_the_directory_size_and_the_weights_still_add_up():
         MODEL.score(child(given_name="Izzy"), child()).match_weight - math.log2(100), abs=1e-6
     )
     assert national.to_json() == MODEL.to_json()  # the size is the directory's, not the model's
+
+
+def test_twins_with_related_given_names_and_different_middle_names_are_not_linked():
+    harrison = child(
+        given_name="Harrison", middle_names="Milo", gender=Gender.MALE, nhs_number=None
+    )
+    harry = child(given_name="Harry", middle_names="Muhammad", gender=Gender.MALE, nhs_number=None)
+    levels = {e.comparison: e.level for e in MODEL.score(harry, harrison).explanation}
+    assert levels["given_name"] == "other"
+    assert decide(MODEL.score(harry, harrison)) is Outcome.NEW_CHILD
+    known_as_harry = child(given_name="Harry", middle_names=None, gender=Gender.MALE)
+    assert decide(MODEL.score(known_as_harry, harrison)) is Outcome.LINK

@@ -90,6 +90,17 @@ def _is_prefix(short: str, long: str) -> bool:
     return len(short) >= _PREFIX_SHORTEST and long.startswith(short)
 
 
+def _middle_names_differ(a: Features, b: Features) -> bool:
+    """Both have middle names, none shared, and neither's given name is the other's middle."""
+    return (
+        bool(a.middles)
+        and bool(b.middles)
+        and set(a.middles).isdisjoint(b.middles)
+        and a.given not in b.middles
+        and b.given not in a.middles
+    )
+
+
 def given_name_level(a: Features, b: Features) -> int:  # noqa: C901, PLR0911 - a level each
     left, right = a.given, b.given
     if not left or not right:
@@ -98,6 +109,9 @@ def given_name_level(a: Features, b: Features) -> int:  # noqa: C901, PLR0911 - 
         return 1
     if a.gender and b.gender and a.gender != b.gender:
         # Near names of a boy and a girl (Jack and Jacqueline) are twins' names.
+        return 7
+    if _middle_names_differ(a, b):
+        # So are near names with different middle names (Harrison Milo and Harry Muhammad).
         return 7
     if left in b.given_related or right in a.given_related:
         return 2
@@ -116,7 +130,13 @@ def given_name_level(a: Features, b: Features) -> int:  # noqa: C901, PLR0911 - 
 
 
 _BOTH_LONGER_THAN_INITIAL = "length(given_l) > 1 AND length(given_r) > 1"
-_GENDERS_AGREE = "NOT (gender_l <> '' AND gender_r <> '' AND gender_l <> gender_r)"
+# Near names are not evidence for a match when gender or middle names say twins.
+_NOT_TWINS_NAMES = (
+    "NOT (gender_l <> '' AND gender_r <> '' AND gender_l <> gender_r)"
+    " AND NOT (len(middles_l) > 0 AND len(middles_r) > 0"
+    " AND NOT list_has_any(middles_l, middles_r)"
+    " AND NOT list_contains(middles_r, given_l) AND NOT list_contains(middles_l, given_r))"
+)
 GIVEN_NAME: Final = Comparison(
     name="given_name",
     columns=("given", "given_related", "middles", "gender"),
@@ -125,7 +145,7 @@ GIVEN_NAME: Final = Comparison(
         Level("exact", "given_l = given_r", 0.85, 0.01),
         Level(
             "nickname",
-            f"{_GENDERS_AGREE} AND ("
+            f"{_NOT_TWINS_NAMES} AND ("
             "list_contains(given_related_r, given_l) OR list_contains(given_related_l, given_r)"
             " OR (length(given_l) >= 3 AND starts_with(given_r, given_l))"
             " OR (length(given_r) >= 3 AND starts_with(given_l, given_r))"
@@ -135,7 +155,7 @@ GIVEN_NAME: Final = Comparison(
         ),
         Level(
             "swapped_with_middle",
-            f"{_GENDERS_AGREE} AND ("
+            f"{_NOT_TWINS_NAMES} AND ("
             "list_contains(middles_r, given_l) OR list_contains(middles_l, given_r)"
             ")",
             0.03,
@@ -143,7 +163,7 @@ GIVEN_NAME: Final = Comparison(
         ),
         Level(
             "typo",
-            f"{_GENDERS_AGREE} AND ("
+            f"{_NOT_TWINS_NAMES} AND ("
             f"{_BOTH_LONGER_THAN_INITIAL} AND damerau_levenshtein(given_l, given_r) <= 1"
             ")",
             0.03,
@@ -151,7 +171,7 @@ GIVEN_NAME: Final = Comparison(
         ),
         Level(
             "similar",
-            f"{_GENDERS_AGREE} AND ("
+            f"{_NOT_TWINS_NAMES} AND ("
             f"{_BOTH_LONGER_THAN_INITIAL} AND jaro_winkler_similarity(given_l, given_r)"
             f" >= {SIMILAR_NAME}"
             ")",
@@ -160,7 +180,7 @@ GIVEN_NAME: Final = Comparison(
         ),
         Level(
             "initial",
-            f"{_GENDERS_AGREE} AND ("
+            f"{_NOT_TWINS_NAMES} AND ("
             "(length(given_l) = 1 OR length(given_r) = 1) AND left(given_l, 1) = left(given_r, 1)"
             ")",
             0.01,
