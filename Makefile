@@ -14,10 +14,10 @@ PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help demo test install assets browser lint format typecheck contracts pytest \
-        serve bench-synth bench-accuracy clean
+        serve bench-synth bench-accuracy bench-load-100k bench-load-1m bench-incremental clean
 
 help: ## List every target
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
 
 demo: install assets ## Set up, load a synthetic population and serve it on http://localhost:8000
@@ -70,6 +70,15 @@ bench-synth: install ## Benchmark: generate 1,000,000 synthetic children (time a
 
 bench-accuracy: install ## Benchmark: linkage accuracy beside Splink 5 (synthetic 10k and 50k, FEBRL3, FEBRL4)
 	$(BIN)/python bench/linkage_accuracy.py
+
+bench-load-100k: install ## Benchmark: contactpoint load end to end, 100,000 children, SQLite and PostgreSQL, beside Splink 5
+	$(BIN)/python bench/load_speed.py --children 100000 --database both
+
+bench-load-1m: install ## Benchmark: contactpoint load end to end, 1,000,000 children, SQLite and PostgreSQL
+	$(BIN)/python bench/load_speed.py --children 1000000 --database both
+
+bench-incremental: install ## Benchmark: one held-out record at a time through the loader, beside Splink's predict_between
+	$(BIN)/python bench/incremental_link.py --children 1000000
 
 clean: ## Remove the virtualenv, npm packages, caches and local data
 	rm -rf $(VENV) node_modules var .mypy_cache .ruff_cache .pytest_cache .hypothesis
