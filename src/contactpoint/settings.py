@@ -50,6 +50,13 @@ class Settings(BaseSettings):
             "bound to its host name and origin."
         ),
     )
+    linkage_model_file: Path | None = Field(
+        default=None,
+        description=(
+            "A linkage model trained on this directory's records by `contactpoint linkage "
+            "train`; unset means the model shipped in the package. Loads never retrain."
+        ),
+    )
     audit_signing_key_file: Path | None = Field(
         default=None,
         description=(

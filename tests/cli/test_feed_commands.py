@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from contactpoint.linkage.model import Model
 from contactpoint.synth.bundle import write_synthetic_extracts
 
 from cli_commands import run_command
@@ -164,3 +165,41 @@ def test_a_load_killed_with_sigkill_ends_where_an_uninterrupted_load_would(
         assert len(exports[0]) > 1000
     finally:
         database_templates.for_backend(backend).drop(other)
+
+
+def test_linkage_train_refuses_a_directory_too_small_to_learn_from(fresh_database, tmp_path):
+    result = run_command(
+        "linkage",
+        "train",
+        "--output",
+        str(tmp_path / "model.json"),
+        database_url=fresh_database.url,
+    )
+    assert result.returncode == 1
+    assert "training needs at least 1,000" in result.stderr
+    assert not (tmp_path / "model.json").exists()
+
+
+@pytest.mark.slow
+def test_linkage_train_writes_a_model_that_loads_can_use(fresh_database, tmp_path):
+    url = fresh_database.url
+    write_synthetic_extracts(
+        children=1200, seed=5, output=tmp_path / "synth", as_of=dt.date(2026, 11, 20)
+    )
+    run_command("sources", "add", "health", "--kind", "national", database_url=url)
+    loaded = run_command(
+        "load", "--source", "health", str(tmp_path / "synth" / "health.csv"), database_url=url
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    model_file = tmp_path / "model.json"
+    trained = run_command("linkage", "train", "--output", str(model_file), database_url=url)
+    assert trained.returncode == 0, trained.stderr
+    model = Model.load(model_file)
+    assert "-directory-" in model.version
+    assert model.version != Model.default().version
+    relinked = run_command(
+        "linkage", "relink", "--output", str(tmp_path / "relink.csv"), database_url=url
+    )
+    assert relinked.returncode == 0, relinked.stderr
+    with (tmp_path / "relink.csv").open(encoding="utf-8") as stream:
+        assert next(csv.reader(stream))[0] == "difference"

@@ -147,7 +147,11 @@ def load(  # noqa: PLR0917 - the contract's options, as Typer takes them
         )  # fmt: skip
         with _sessions() as sessions, _progress() as advance:
             report = run_load(
-                sessions, request, by=operator(), linker=default_linker(), progress=advance
+                sessions,
+                request,
+                by=operator(),
+                linker=default_linker(load_settings().linkage_model_file),
+                progress=advance,
             )
         _print_report(report)
         if report.status is LoadStatus.REFUSED:

@@ -19,6 +19,7 @@ from contactpoint.access.demo import create_demo_users
 from contactpoint.access.housekeeping import purge_expired
 from contactpoint.audit.commands import audit_app
 from contactpoint.cli.feed_commands import export_app, load, sources_app
+from contactpoint.cli.linkage_commands import linkage_app
 from contactpoint.directory.services import directory_statistics
 from contactpoint.logs import configure_logging
 from contactpoint.organisations.services import councils
@@ -55,6 +56,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(sources_app, name="sources")
 app.add_typer(export_app, name="export")
+app.add_typer(linkage_app, name="linkage")
 app.command("load")(load)
 
 console = Console()

@@ -35,6 +35,8 @@ from contactpoint.provenance.reported import ChildRow, child_from_payload
 from contactpoint.storage.models import table_of
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy.orm import Session
 
     from contactpoint.linkage.model import Scored
@@ -69,9 +71,10 @@ class Linker(Protocol):
         """Changed records' blocking keys follow their new values (their link stands)."""
 
 
-def default_linker() -> DirectoryLinker:
-    """The shipped model with the default thresholds."""
-    return DirectoryLinker(Model.default())
+def default_linker(model_file: Path | None = None) -> DirectoryLinker:
+    """The directory's model (``model_file``, from ``contactpoint linkage train``), or the
+    model shipped in the package, with the default thresholds."""
+    return DirectoryLinker(Model.default() if model_file is None else Model.load(model_file))
 
 
 def record_for_row(row: ChildRow) -> LinkageRecord:

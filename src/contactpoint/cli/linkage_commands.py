@@ -1,0 +1,103 @@
+"""`contactpoint linkage train` and `relink`: the model over the directory's own records."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Final
+
+import typer
+from rich.console import Console
+
+from contactpoint.access.audit_trail import actor_for
+from contactpoint.access.commands import operator
+from contactpoint.audit.events import export_event
+from contactpoint.audit.services import record
+from contactpoint.linkage.batch import live_records, relink_report
+from contactpoint.linkage.model import Model
+from contactpoint.linkage.training import train_model
+from contactpoint.schema.services import SchemaOutOfDateError, require_up_to_date
+from contactpoint.settings import SettingsError, load_settings
+from contactpoint.storage.engine import engine_from_settings, session_factory
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+linkage_app = typer.Typer(
+    help="Retrain the linkage model and re-link in batch.", no_args_is_help=True
+)
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+FEWEST_RECORDS: Final = 1000  # fewer than this trains no useful model
+
+
+class LinkageCommandError(Exception):
+    """A failure the operator can act on; printed as one line."""
+
+
+@contextlib.contextmanager
+def _sessions() -> Iterator[sessionmaker[Session]]:
+    try:
+        settings = load_settings()
+        engine = engine_from_settings(settings)
+        try:
+            require_up_to_date(engine)
+            yield session_factory(engine)
+        finally:
+            engine.dispose()
+    except (LinkageCommandError, SchemaOutOfDateError, SettingsError) as error:
+        errors.print(f"[bold red]Error:[/] {error}")
+        raise typer.Exit(1) from None
+
+
+def _current_model() -> Model:
+    model_file = load_settings().linkage_model_file
+    return Model.default() if model_file is None else Model.load(model_file)
+
+
+@linkage_app.command("train")
+def train(
+    output: Annotated[Path, typer.Option("--output", help="Where to write the new model (JSON).")],
+) -> None:
+    """Train a model without labels on the directory's live child records.
+
+    Nothing changes until the operator points CONTACTPOINT_LINKAGE_MODEL_FILE at
+    the new file: a load never retrains by itself, and each link records the
+    version of the model that made it.
+    """
+    with _sessions() as sessions, sessions() as session:
+        records = [held.record for held in live_records(session)]
+        if len(records) < FEWEST_RECORDS:
+            raise LinkageCommandError(
+                f"the directory holds {len(records):,} live child records; training needs at"
+                f" least {FEWEST_RECORDS:,}"
+            )
+        today = dt.datetime.now(dt.UTC).date().isoformat()
+        model = train_model(records, version=f"{today}-directory-{len(records)}")
+        model.save(output)
+        console.print(
+            f"Trained model {model.version} on {len(records):,} records and wrote it to {output}."
+            " Set CONTACTPOINT_LINKAGE_MODEL_FILE to use it."
+        )
+
+
+@linkage_app.command("relink")
+def relink(
+    output: Annotated[Path, typer.Option("--output", help="Where to write the report (CSV).")],
+) -> None:
+    """Re-link every live record with the current model and report where it would decide
+    differently (would merge, would split). Changes nothing."""
+    with _sessions() as sessions, sessions() as session:
+        model = _current_model()
+        with output.open("w", encoding="utf-8", newline="") as stream:
+            summary = relink_report(session, stream, model=model)
+        rows = summary.would_merge + summary.would_split
+        record(session, export_event(actor_for(operator()), export="relink_report", rows=rows))
+        session.commit()
+        console.print(
+            f"Model {model.version}: {summary.records:,} records, {summary.pairs_scored:,} pairs"
+            f" scored; {summary.would_merge:,} pairs it would merge and {summary.would_split:,}"
+            f" records it would split off. Report: {output}"
+        )
