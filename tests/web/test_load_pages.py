@@ -274,3 +274,15 @@ def test_a_load_page_with_a_bad_page_number_is_a_bad_request(manager):
     response = manager.get(manager.upload(TWO_CHILDREN).headers["location"] + "?page=x")
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_the_upload_form_sends_its_token_first_and_starts_from_children_full_and_today(
+    manager,
+):
+    page = manager.get("/sources/oxford_social_care/upload").text
+    form = page[page.index('enctype="multipart/form-data"') :]
+
+    assert form.index('name="csrf_token"') < form.index('type="file"')
+    assert 'value="children" checked' in form
+    assert 'value="full" checked' in form
+    assert 'name="extracted_on-day" type="text" value="25"' in form  # the app's clock: 25 Nov

@@ -421,6 +421,8 @@ def upload_page(
         return _not_found(request, str(error))
     today = now_for(request).date()
     posted = {
+        "feed": Feed.CHILDREN.value,
+        "mode": LoadMode.FULL.value,
         f"{DATE_FIELD}-day": str(today.day),
         f"{DATE_FIELD}-month": str(today.month),
         f"{DATE_FIELD}-year": str(today.year),
