@@ -33,6 +33,11 @@ Splink's, with the ratio (ours / Splink's; target <= 1.0). Splink's records are
 prepared (read and cleaned by our CSV contract) outside its clock; ours include
 reading and checking the CSV. DuckDB uses every core; our load is one process.
 
+``--commit REV`` measures that commit's ``src/`` (exported with ``git archive``
+to ``bench/out/code-REV`` and put first on the path of this process and of every
+subprocess) instead of the working tree: other people's unfinished edits in a
+shared working tree then cannot break or change the run.
+
 ``--profile-load SOURCE`` runs that source's load under cProfile (which slows
 it: its time is then not a fair figure) and prints the top costs.
 """
@@ -67,6 +72,36 @@ SPLINK_LIMIT = 100_000  # Splink needs more than 23 GB at 1,000,000 children on 
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 CHILD_FEEDS = ("health", "school_census", "child_benefit", "oxfordshire_social_care")
 _COUNT_ROW = re.compile(r"^\W*([A-Z][a-z ]+?)\s*\W\s*([\d,]+)\s*\W*$")
+
+
+# The code measured ---------------------------------------------------------------------------
+
+
+def use_code(commit: str | None) -> str:
+    """Put ``commit``'s src/ first on the path (here and in subprocesses); what is measured."""
+
+    def git(*arguments: str) -> str:
+        done = subprocess.run(["git", *arguments], cwd=REPOSITORY, capture_output=True,
+                              text=True, check=True)  # fmt: skip
+        return done.stdout.strip()
+
+    if commit is None:
+        dirty = git("status", "--porcelain", "--", "src")
+        state = "with uncommitted changes in src/" if dirty else "clean"
+        return f"the working tree at {git('rev-parse', '--short', 'HEAD')} ({state})"
+    full = git("rev-parse", "--short", commit)
+    code = OUTPUT.parent / f"code-{full}"
+    if not (code / "src").is_dir():
+        code.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", full, "src"], cwd=REPOSITORY,
+                                 capture_output=True, check=True).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
+    source = str(code / "src")
+    sys.path.insert(0, source)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        part for part in (source, os.environ.get("PYTHONPATH")) if part
+    )
+    return f"commit {full} ({git('log', '-1', '--format=%s', full)[:60]}...), from {source}"
 
 
 # The machine ---------------------------------------------------------------------------------
@@ -374,12 +409,14 @@ def _arguments() -> argparse.Namespace:
         "--profile-load", choices=CHILD_FEEDS, help="profile this source's load (slower)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file afterwards")
+    parser.add_argument("--commit", help="measure this commit's src/, not the working tree")
     return parser.parse_args()
 
 
 def main() -> None:
     arguments = _arguments()
     children, seed = arguments.children, arguments.seed
+    print(f"code: {use_code(arguments.commit)}")
     print(f"machine: {machine()}")
     print(f"load average at start: {load_average()}")
     print(f"target: >= {TARGET_RECORDS_PER_SECOND:,} records/s end to end; "
