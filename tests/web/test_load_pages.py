@@ -286,3 +286,11 @@ def test_the_upload_form_sends_its_token_first_and_starts_from_children_full_and
     assert 'value="children" checked' in form
     assert 'value="full" checked' in form
     assert 'name="extracted_on-day" type="text" value="25"' in form  # the app's clock: 25 Nov
+
+
+def test_a_form_field_past_its_limit_stops_the_upload_with_a_400(app, manager):
+    response = manager.upload(TWO_CHILDREN, feed="children" + " " * 20_000)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "too long" in text_of_class(parse_html(response.text), "app-problem")
+    assert _loads(app) == 0

@@ -184,13 +184,23 @@ class StreamedForm:
     def callbacks(self) -> dict[str, Any]:
         return {
             "on_part_begin": self._part_begin,
-            "on_header_field": lambda data, start, end: self._header_name.extend(data[start:end]),
-            "on_header_value": lambda data, start, end: self._header_value.extend(data[start:end]),
+            "on_header_field": lambda data, start, end: self._grow(
+                self._header_name, data[start:end]
+            ),
+            "on_header_value": lambda data, start, end: self._grow(
+                self._header_value, data[start:end]
+            ),
             "on_header_end": self._header_end,
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
         }
+
+    @staticmethod
+    def _grow(buffer: bytearray, data: bytes) -> None:
+        buffer.extend(data)
+        if len(buffer) > MAX_FIELD_BYTES:
+            raise UploadFormError("a part's header is too long")
 
     def _part_begin(self) -> None:
         self._headers.clear()
@@ -226,9 +236,7 @@ class StreamedForm:
                 raise UploadTooLargeError(self.cap)
             self.destination.write(data[start:end])
             return
-        self._field_value.extend(data[start:end])
-        if len(self._field_value) > MAX_FIELD_BYTES:
-            raise UploadFormError("a field of the form is too long")
+        self._grow(self._field_value, data[start:end])
 
     def _part_end(self) -> None:
         if self._field_name is not None:
