@@ -25,6 +25,7 @@ from contactpoint.feeds.exports import write_link_export
 from contactpoint.feeds.loading import LoadReport, LoadRequest, run_load
 from contactpoint.feeds.models import LoadMode, LoadStatus
 from contactpoint.feeds.sources import SourceError, add_source
+from contactpoint.feeds.undo import undo_load
 from contactpoint.linkage.services import default_linker
 from contactpoint.provenance.models import Feed, SourceKind
 from contactpoint.schema.services import SchemaOutOfDateError, require_up_to_date
@@ -186,6 +187,20 @@ def _print_report(report: LoadReport) -> None:
     hidden = len(report.problems) - PROBLEMS_SHOWN
     if hidden > 0:
         console.print(f"  ... and {hidden:,} more problems in the load's report.")
+
+
+def undo_load_command(
+    load_id: Annotated[int, typer.Argument(help="The load's number, as its report gives it.")],
+) -> None:
+    """Undo a whole load while no later load depends on it: records get their previous version."""
+    with _reported_failures(), _sessions() as sessions, sessions() as session:
+        undone = undo_load(session, by=operator(), load_id=load_id)
+        session.commit()
+        console.print(
+            f"Undid load {undone.load_id}: removed {undone.records_removed:,} records and"
+            f" {undone.children_removed:,} children it made; restored"
+            f" {undone.records_restored:,} records to their previous version."
+        )
 
 
 @export_app.command("links")

@@ -18,7 +18,7 @@ from contactpoint.access.commands import operator, users_app
 from contactpoint.access.demo import create_demo_users
 from contactpoint.access.housekeeping import purge_expired
 from contactpoint.audit.commands import audit_app
-from contactpoint.cli.feed_commands import export_app, load, sources_app
+from contactpoint.cli.feed_commands import export_app, load, sources_app, undo_load_command
 from contactpoint.cli.linkage_commands import linkage_app
 from contactpoint.directory.services import directory_statistics
 from contactpoint.logs import configure_logging
@@ -58,6 +58,7 @@ app.add_typer(sources_app, name="sources")
 app.add_typer(export_app, name="export")
 app.add_typer(linkage_app, name="linkage")
 app.command("load")(load)
+app.command("undo-load")(undo_load_command)
 
 console = Console()
 errors = Console(stderr=True)

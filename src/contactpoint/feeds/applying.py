@@ -21,6 +21,7 @@ from contactpoint.directory.source_values import (
     remove_values,
 )
 from contactpoint.feeds.involvements import apply_involvements
+from contactpoint.feeds.models import RecordChange
 from contactpoint.feeds.problems import Level, Problem
 from contactpoint.feeds.records import (
     ChunkOutcome,
@@ -32,7 +33,13 @@ from contactpoint.feeds.row_checks import Deletion
 from contactpoint.linkage.services import Arrival, Linker
 from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
-from contactpoint.provenance.reported import ChildRow, InvolvementRow, content_hash, payload
+from contactpoint.provenance.reported import (
+    ChildRow,
+    InvolvementRow,
+    child_from_payload,
+    content_hash,
+    payload,
+)
 from contactpoint.storage.models import table_of
 
 if TYPE_CHECKING:
@@ -105,6 +112,7 @@ class _ChildChunk:
                         "no live record has this record_id; there is nothing to end")
             )  # fmt: skip
             return
+        self.outcome.changing(record, RecordChange.ENDED)
         ended.append(record.id)
 
     def _upsert(self, row: ChildRow, record: SourceRecord | None) -> None:
@@ -128,6 +136,7 @@ class _ChildChunk:
             )  # fmt: skip
             return
         counts.updated += 1
+        self.outcome.changing(record, RecordChange.UPDATED)
         for name, value in _identity(row).items():
             setattr(record, name, value)
         record.payload, record.content_hash = text, digest
@@ -155,6 +164,8 @@ class _ChildChunk:
             self.session, source=self.source, feed=Feed.CHILDREN, keys=[r.record_id for r in rows]
         )
         ids = [found[row.record_id] for row in rows]
+        for record_id in ids:
+            self.outcome.inserted(record_id)
         arrivals = [Arrival(record_id, row) for record_id, row in zip(ids, rows, strict=True)]
         results = self.linker.link(self.session, arrivals, source=self.source)
         self.outcome.counts.linked(results)
@@ -206,6 +217,25 @@ class _ChildChunk:
         self.outcome.problems.append(
             Problem(Level.FIELD, row.line, column, f"{reason}; the row loads without it")
         )
+
+
+def restore_child_values(session: Session, records: Sequence[SourceRecord]) -> None:
+    """Make these live child records' values again from their payloads (after an undo)."""
+    items = [
+        (record, child_from_payload(record.payload))
+        for record in records
+        if record.payload is not None and record.child_id is not None
+    ]
+    urns = {row.school_urn for _, row in items if row.school_urn}
+    ods_codes = {row.gp_practice_code for _, row in items if row.gp_practice_code}
+    schools = _codes(session, OrganisationKind.SCHOOL, urns)
+    practices = _codes(session, OrganisationKind.GP_PRACTICE, ods_codes)
+    add_values(
+        session,
+        [SourceValues(record.child_id, record.id, record.extracted_on, row,  # type: ignore[arg-type]
+                      schools.get(row.school_urn or ""), practices.get(row.gp_practice_code or ""))
+         for record, row in items],
+    )  # fmt: skip
 
 
 def apply_child_chunk(

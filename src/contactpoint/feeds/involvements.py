@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, insert, select
 
 from contactpoint.directory.models import Involvement
+from contactpoint.feeds.models import RecordChange
 from contactpoint.feeds.problems import Level, Problem
 from contactpoint.feeds.records import end_records, existing_records
 from contactpoint.feeds.row_checks import Deletion
@@ -64,6 +65,7 @@ def apply_involvements(
         record = held.get(row.record_id)
         if isinstance(row, Deletion):
             if record is not None and record.status is SourceRecordStatus.LIVE:
+                outcome.changing(record, RecordChange.ENDED)
                 ended.append(record.id)
             else:
                 outcome.problems.append(Problem(
@@ -104,6 +106,7 @@ def _upsert(  # noqa: PLR0917 - one row's context, private
     ):
         counts.unchanged += 1
         return
+    is_new = record is None
     if record is None:
         record = SourceRecord(
             source_id=source.id, feed=Feed.INVOLVEMENTS, record_key=row.record_id,
@@ -112,12 +115,31 @@ def _upsert(  # noqa: PLR0917 - one row's context, private
         session.add(record)
         counts.inserted += 1
     else:
+        outcome.changing(record, RecordChange.UPDATED)
         session.execute(delete(Involvement).where(Involvement.source_record_id == record.id))
         counts.updated += 1
     record.child_id, record.payload, record.content_hash = child_id, text, digest
     record.extracted_on, record.updated_at = extracted_on, _now()
     record.status, record.ended_at = SourceRecordStatus.LIVE, None
     session.flush()
+    if is_new:
+        outcome.inserted(record.id)
+    add_involvement(
+        session, source=source, record_id=record.id, child_id=child_id, row=row,
+        observed_on=extracted_on,
+    )  # fmt: skip
+
+
+def add_involvement(
+    session: Session,
+    *,
+    source: Source,
+    record_id: int,
+    child_id: int,
+    row: InvolvementRow,
+    observed_on: dt.date,
+) -> None:
+    """The involvement a source record reports, with its service and practitioner."""
     service = _service(session, source, row)
     practitioner = _practitioner(session, service, row)
     session.execute(
@@ -128,8 +150,8 @@ def _upsert(  # noqa: PLR0917 - one row's context, private
             "service_type": row.service_type, "start_date": row.start_date,
             "end_date": row.end_date, "lead_professional": row.lead_professional,
             "assessment_held": row.assessment_held, "sensitive": row.sensitive,
-            "consent_basis": row.consent_basis, "observed_on": extracted_on,
-            "source_record_id": record.id,
+            "consent_basis": row.consent_basis, "observed_on": observed_on,
+            "source_record_id": record_id,
         }],
     )  # fmt: skip
 

@@ -26,10 +26,18 @@ from contactpoint.feeds import audit_trail as feeds_audit
 from contactpoint.feeds.applying import apply_child_chunk, apply_involvement_chunk
 from contactpoint.feeds.extracts import child_rows, involvement_rows
 from contactpoint.feeds.fhir import fhir_child_rows
-from contactpoint.feeds.models import FeedLoad, FeedLoadKey, FeedLoadProblem, LoadMode, LoadStatus
+from contactpoint.feeds.models import (
+    FeedLoad,
+    FeedLoadChange,
+    FeedLoadKey,
+    FeedLoadProblem,
+    LoadMode,
+    LoadStatus,
+    RecordChange,
+)
 from contactpoint.feeds.problems import FeedFileError, Level, Problem, file_error
 from contactpoint.feeds.reading import DEFAULT_SIZE_CAP
-from contactpoint.feeds.records import ChunkCounts, end_records
+from contactpoint.feeds.records import ChunkCounts, ChunkOutcome, end_records
 from contactpoint.feeds.row_checks import Accepted, Rejected
 from contactpoint.feeds.sources import SourceError, require_source, source_target
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
@@ -350,6 +358,7 @@ class _Load:
             linker=self.linker,
         )
         problems.extend(outcome.problems)
+        self._keep_changes(load, outcome.changes)
         self._count_chunk(load, chunk, outcome.counts)
         self._keep_problems(load, problems)
         load.applied_through_line = _line(chunk[-1])
@@ -364,6 +373,13 @@ class _Load:
                      "new_children", "held_for_review"):  # fmt: skip
             setattr(load, name, getattr(load, name) + getattr(counts, name))
 
+    def _keep_changes(self, load: FeedLoad, changes: Sequence[dict[str, object]]) -> None:
+        if changes:
+            self.session.execute(
+                insert(table_of(FeedLoadChange)),
+                [{"load_id": load.id, **change} for change in changes],
+            )
+
     def _keep_problems(self, load: FeedLoad, problems: Sequence[Problem]) -> None:
         if problems:
             self.session.execute(
@@ -376,8 +392,14 @@ class _Load:
 
     def _finish(self, load: FeedLoad) -> None:
         if self.request.mode is LoadMode.FULL:
-            missing = list(self.session.scalars(self._missing(load)))
-            load.ended += end_records(self.session, missing)
+            missing = list(self.session.scalars(select(SourceRecord).where(
+                SourceRecord.id.in_(self._missing(load))
+            )))  # fmt: skip
+            log = ChunkOutcome()
+            for record in missing:
+                log.changing(record, RecordChange.ENDED)
+            self._keep_changes(load, log.changes)
+            load.ended += end_records(self.session, [record.id for record in missing])
         self.session.execute(delete(FeedLoadKey).where(FeedLoadKey.load_id == load.id))
         load.status = LoadStatus.COMPLETED
         load.finished_at = dt.datetime.now(dt.UTC)

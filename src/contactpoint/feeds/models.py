@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contactpoint.feeds.problems import Level
-from contactpoint.provenance.models import Feed, Source
+from contactpoint.provenance.models import Feed, Source, SourceRecordStatus
 from contactpoint.storage.models import Base, UtcDateTime, utcnow
 from contactpoint.storage.types import enum_column_type
 
@@ -82,6 +82,32 @@ class FeedLoadKey(Base):
     record_key: Mapped[str] = mapped_column(String(64))
     line: Mapped[int] = mapped_column(Integer)
     accepted: Mapped[bool] = mapped_column(Boolean)
+
+
+class RecordChange(enum.StrEnum):
+    INSERTED = "inserted"
+    UPDATED = "updated"
+    ENDED = "ended"
+
+
+class FeedLoadChange(Base):
+    """What a load did to one source record, and what the record was before: undo's log."""
+
+    __tablename__ = "feed_load_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    load_id: Mapped[int] = mapped_column(ForeignKey("feed_load.id"), index=True)
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_record.id"), index=True)
+    change: Mapped[RecordChange] = mapped_column(
+        enum_column_type(RecordChange, name="record_change")
+    )
+    previous_payload: Mapped[str | None] = mapped_column(Text)
+    previous_content_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_extracted_on: Mapped[dt.date | None] = mapped_column(Date)
+    previous_status: Mapped[SourceRecordStatus | None] = mapped_column(
+        enum_column_type(SourceRecordStatus, name="source_record_status")
+    )
+    previous_child_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class FeedLoadProblem(Base):

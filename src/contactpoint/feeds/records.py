@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 
 from contactpoint.directory.models import Involvement
 from contactpoint.directory.source_values import refresh_children, remove_values
+from contactpoint.feeds.models import RecordChange
 from contactpoint.feeds.problems import Problem
 from contactpoint.linkage.services import forget_records
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
@@ -47,6 +48,19 @@ class ChunkCounts:
 class ChunkOutcome:
     counts: ChunkCounts = field(default_factory=ChunkCounts)
     problems: list[Problem] = field(default_factory=list)
+    changes: list[dict[str, object]] = field(default_factory=list)  # feed_load_change rows
+
+    def inserted(self, source_record_id: int) -> None:
+        self.changes.append({"source_record_id": source_record_id, "change": RecordChange.INSERTED})
+
+    def changing(self, record: SourceRecord, change: RecordChange) -> None:
+        """Call before the record changes: keeps what it was."""
+        self.changes.append({
+            "source_record_id": record.id, "change": change,
+            "previous_payload": record.payload, "previous_content_hash": record.content_hash,
+            "previous_extracted_on": record.extracted_on, "previous_status": record.status,
+            "previous_child_id": record.child_id,
+        })  # fmt: skip
 
 
 def existing_records(

@@ -200,15 +200,19 @@ class DirectoryLinker:
         return {child for child in may if child in shielded}
 
     def rekey(self, session: Session, changed: Sequence[Arrival]) -> None:
-        ids = [arrival.source_record_id for arrival in changed]
-        forget_records(session, ids)
-        rows = [
-            {"key": key, "source_record_id": arrival.source_record_id}
-            for arrival in changed
-            for key in blocking_keys(record_for_row(arrival.row))
-        ]
-        if rows:
-            session.execute(insert(table_of(LinkageKey)), rows)
+        forget_records(session, [arrival.source_record_id for arrival in changed])
+        index_records(session, changed)
+
+
+def index_records(session: Session, records: Sequence[Arrival]) -> None:
+    """Put these records' blocking keys in the index, so later records find them."""
+    rows = [
+        {"key": key, "source_record_id": arrival.source_record_id}
+        for arrival in records
+        for key in blocking_keys(record_for_row(arrival.row))
+    ]
+    if rows:
+        session.execute(insert(table_of(LinkageKey)), rows)
 
 
 def _first(children: set[int], shielded: dict[int, Shield]) -> Shield | None:

@@ -162,3 +162,29 @@ def child_from_payload(text: str) -> ChildRow:
         school_start_date=_date(values["school_start_date"]),
         gp_practice_code=values["gp_practice_code"],
     )
+
+
+def involvement_from_payload(text: str) -> InvolvementRow:
+    values = json.loads(text)
+    return InvolvementRow(
+        line=0,
+        record_id=values["record_id"],
+        child_record_id=values["child_record_id"],
+        service_name=values["service_name"],
+        service_type=ServiceType(values["service_type"]),
+        practitioner_name=values["practitioner_name"],
+        practitioner_role=values["practitioner_role"],
+        phone=values["phone"],
+        email=values["email"],
+        start_date=dt.date.fromisoformat(values["start_date"]),
+        end_date=_date(values["end_date"]),
+        lead_professional=values["lead_professional"],
+        assessment_held=values["assessment_held"],
+        consent_basis=None
+        if values["consent_basis"] is None
+        else ConsentBasis(values["consent_basis"]),
+    )
+
+
+def _consent(value: str | None) -> ConsentBasis | None:
+    return None if value is None else ConsentBasis(value)
