@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final, Protocol
 
 from fastapi import APIRouter, Request
 
@@ -99,6 +99,14 @@ PURPOSE_TITLES: Final = {
 }
 
 
+class RoleChange(Protocol):
+    """:func:`grant_role` or :func:`withdraw_role`."""
+
+    def __call__(
+        self, session: Session, *, by: Principal, user: UserAccount, role: Role, now: dt.datetime
+    ) -> None: ...
+
+
 @router.get(USERS_PATH)
 def users_page(
     request: Request, managing: Managing, session: DatabaseSession, now: Now
@@ -168,13 +176,7 @@ def grant(
     session: DatabaseSession,
     now: Now,
 ) -> Response:
-    role = _role(field(form, "role"))
-
-    def change(by: Principal, user: UserAccount) -> None:
-        if role is None:
-            raise UserManagementError.at("role", CHOOSE_ROLE)
-        grant_role(session, by=by, user=user, role=role, now=now)
-
+    change = _role_change(session, grant_role, chosen=field(form, "role"), now=now)
     return _change(request, session, managing, user_id, change, now=now, anchors=GRANT_ROLE)
 
 
@@ -188,13 +190,7 @@ def withdraw(
     session: DatabaseSession,
     now: Now,
 ) -> Response:
-    role = _role(field(form, "role"))
-
-    def change(by: Principal, user: UserAccount) -> None:
-        if role is None:
-            raise UserManagementError.at("role", CHOOSE_ROLE)
-        withdraw_role(session, by=by, user=user, role=role, now=now)
-
+    change = _role_change(session, withdraw_role, chosen=field(form, "role"), now=now)
     return _change(request, session, managing, user_id, change, now=now, anchors=WITHDRAW_ROLE)
 
 
@@ -313,6 +309,20 @@ def _change(
         return _user_details(request, user, by=by, now=now, problems=problems, form=form)
     session.commit()
     return redirect(f"{USERS_PATH}/{user.id}")
+
+
+def _role_change(
+    session: Session, act: RoleChange, *, chosen: str, now: dt.datetime
+) -> Callable[[Principal, UserAccount], None]:
+    """Grant or withdraw (``act``) the role chosen on the form; no role chosen is a problem."""
+    role = _role(chosen)
+
+    def change(by: Principal, user: UserAccount) -> None:
+        if role is None:
+            raise UserManagementError.at("role", CHOOSE_ROLE)
+        act(session, by=by, user=user, role=role, now=now)
+
+    return change
 
 
 def _user_details(
