@@ -28,7 +28,11 @@ TWO_CHILDREN = (
     f"{HEADER}\r\nR1,Amelia,Barton,2014-07-21,OX5 9JP\r\n"
     "R2,Oliver,Hughes,2015-02-03,not a postcode\r\n"
 ).encode()
-LOADING_SCOPES = (Permission.FEEDS_LOAD_RUN, Permission.FEEDS_SOURCE_MANAGE)
+LOADING_SCOPES = (
+    Permission.FEEDS_LOAD_RUN,
+    Permission.FEEDS_LOAD_SUBMIT,
+    Permission.FEEDS_SOURCE_MANAGE,
+)
 
 
 @pytest.fixture
@@ -244,11 +248,6 @@ def test_a_national_administrator_registers_a_national_source(app, http):
     assert response.json()["organisation_id"] is None
 
 
-@pytest.mark.xfail(
-    reason="the route and feeds.loading.run_load need feeds:load:run, which a service account's"
-    " token cannot carry (it may carry feeds:load:submit): waits on a policy and loader change",
-    strict=True,
-)
 def test_a_service_accounts_token_submits_a_load_for_its_organisations_source(app, http, manager):
     account, _ = manager
     with app.state.sessions() as session:

@@ -90,6 +90,7 @@ ROLE_GRANTS: Final[Mapping[Role, Mapping[Permission, Reach]]] = MappingProxyType
         Role.DATA_MANAGER: {
             **_EVERY_ROLE,
             P.FEEDS_LOAD_RUN: Reach.ORGANISATION,
+            P.FEEDS_LOAD_SUBMIT: Reach.ORGANISATION,
             P.FEEDS_SOURCE_MANAGE: Reach.ORGANISATION,
             P.QUALITY_REPORT_VIEW: Reach.ORGANISATION,
             P.RETENTION_ARCHIVED_CHILD_VIEW: Reach.ORGANISATION,

@@ -153,7 +153,7 @@ class _Load:
         self.session, self.request, self.by, self.digest = session, request, by, digest
         self.linker = linker
         self.source: Source = require_source(session, request.source)
-        permission = Permission.FEEDS_LOAD_RUN
+        permission = Permission.FEEDS_LOAD_SUBMIT
         require(decide(by, permission, target=source_target(self.source)))
 
     def run(

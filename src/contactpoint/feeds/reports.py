@@ -141,8 +141,15 @@ def sources_within_reach(session: Session, *, by: Principal) -> list[SourceSumma
     return summaries
 
 
-def source_for_loads(session: Session, *, by: Principal, name: str) -> Source:
-    """The source named ``name``, if ``by`` may run and see its loads.
+def source_for_loads(
+    session: Session,
+    *,
+    by: Principal,
+    name: str,
+    permission: Permission = Permission.FEEDS_LOAD_RUN,
+) -> Source:
+    """The source named ``name``, if ``by`` may see its loads (or, with ``permission``
+    ``feeds:load:submit``, send it an extract).
 
     :class:`UnknownSourceError` when none is registered under the name;
     :class:`~contactpoint.access.policy.AccessDeniedError` when it is beyond reach.
@@ -154,7 +161,7 @@ def source_for_loads(session: Session, *, by: Principal, name: str) -> Source:
             " the sources page (/sources), through the API (POST /api/v1/sources) or with"
             f" `contactpoint sources add {name[:64]} --kind national|local`."
         )
-    require(decide(by, Permission.FEEDS_LOAD_RUN, target=source_target(source)))
+    require(decide(by, permission, target=source_target(source)))
     return source
 
 

@@ -20,6 +20,7 @@ is a 404 that says how to register it; a source beyond reach an audited 403.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from http import HTTPStatus
 from typing import IO, TYPE_CHECKING, Annotated, Any, Final
 from urllib.parse import quote, urlencode
@@ -81,6 +82,7 @@ API_LOADS_OF_SOURCE: Final = API_SOURCES + "/{name}/loads"
 API_LOAD: Final = "/api/v1/loads/{load_id}"
 MANAGING: Final = [requires(Permission.FEEDS_SOURCE_MANAGE)]
 LOADING: Final = [requires(Permission.FEEDS_LOAD_RUN)]
+SUBMITTING: Final = [requires(Permission.FEEDS_LOAD_SUBMIT)]
 CSV: Final = b"text/csv"
 
 LoadId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -197,7 +199,7 @@ def _source_out(summary: SourceSummary) -> SourceOut:
 
 @router.post(
     API_LOADS_OF_SOURCE,
-    dependencies=LOADING,
+    dependencies=SUBMITTING,
     response_model=LoadOut,
     status_code=HTTPStatus.CREATED,
     openapi_extra={
@@ -230,7 +232,10 @@ async def submit_load(
         detail = "Send the extract as the request body, with the header Content-Type: text/csv."
         return problem(request, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, detail)
     try:
-        source = await run_in_threadpool(source_for_loads, session, by=caller, name=name)
+        source = await run_in_threadpool(
+            partial(source_for_loads, permission=Permission.FEEDS_LOAD_SUBMIT),
+            session, by=caller, name=name,
+        )  # fmt: skip
     except UnknownSourceError as error:
         return problem(request, HTTPStatus.NOT_FOUND, str(error))
     finally:

@@ -29,6 +29,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, Final, TypeVar
@@ -322,7 +323,8 @@ async def run_upload(
         size_cap=size_cap_of(request), **kw,
     )  # fmt: skip
     sessions = request.app.state.sessions
-    return await run_in_threadpool(run_load, sessions, load, by=by, linker=default_linker())
+    linker = default_linker(request.app.state.settings.linkage_model_file)
+    return await run_in_threadpool(run_load, sessions, load, by=by, linker=linker)
 
 
 # --- Sources ---------------------------------------------------------------------------
@@ -416,7 +418,7 @@ class StreamedUploadGuard(Guard):
         return active
 
 
-Uploading = Annotated[ActiveSession, Depends(StreamedUploadGuard(Permission.FEEDS_LOAD_RUN))]
+Uploading = Annotated[ActiveSession, Depends(StreamedUploadGuard(Permission.FEEDS_LOAD_SUBMIT))]
 
 
 @router.get(UPLOAD, include_in_schema=False)
@@ -444,7 +446,10 @@ async def upload(
 ) -> Response:
     by = uploading.principal
     try:
-        source = await run_in_threadpool(source_for_loads, session, by=by, name=name)
+        source = await run_in_threadpool(
+            partial(source_for_loads, permission=Permission.FEEDS_LOAD_SUBMIT),
+            session, by=by, name=name,
+        )  # fmt: skip
     except UnknownSourceError as error:
         return _not_found(request, str(error))
     finally:
