@@ -30,9 +30,7 @@ from contactpoint.access.service_accounts import (
     service_account_token,
     service_account_tokens,
 )
-from contactpoint.access.sessions import ActiveSession
 from contactpoint.access.tokens import (
-    LONGEST_LIFETIME,
     SERVICE_ACCOUNT_NAME_LENGTH,
     TokenError,
     issue_token_for_service_account,
@@ -41,18 +39,21 @@ from contactpoint.access.tokens import (
     service_account_name_problem,
     token_scopes,
 )
-from contactpoint.web.authorisation import Caller, problem, requires
+from contactpoint.web.authorisation import Caller, problem
 from contactpoint.web.dependencies import DatabaseSession, Now
 from contactpoint.web.forms import PostedForm, field
-from contactpoint.web.pages import error_summary, render
+from contactpoint.web.pages import render
 from contactpoint.web.sign_in_views import redirect
 from contactpoint.web.token_views import (
-    DAYS_PROBLEM,
+    LONGEST_DAYS,
+    MANAGING,
+    Managing,
     days_from,
-    echoed,
     invalid,
     is_number,
+    issue_form,
     page_not_found,
+    scope_and_lifetime_problems,
     scopes_from,
 )
 
@@ -68,12 +69,8 @@ if TYPE_CHECKING:
 
 router = APIRouter(tags=["service tokens"])
 
-Managing = Annotated[ActiveSession, requires(Permission.ACCESS_API_TOKEN_MANAGE)]
-MANAGING: Final = [requires(Permission.ACCESS_API_TOKEN_MANAGE)]
-
 SERVICE_TOKENS_PAGE: Final = "/service-tokens"
 API_SERVICE_TOKENS: Final = "/api/v1/service-tokens"
-LONGEST_DAYS: Final = LONGEST_LIFETIME.days
 LARGEST_ID: Final = 2**31 - 1
 _ID_DIGITS: Final = len(str(LARGEST_ID))
 _NO_ORGANISATION: Final = "Choose an organisation whose tokens you manage"
@@ -107,17 +104,13 @@ def service_token_problems(wanted: ServiceTokenRequest) -> dict[str, str]:
     name_problem = service_account_name_problem(wanted.name)
     if name_problem is not None:
         problems["name"] = name_problem
-    if wanted.unknown_scopes:
-        problems["scopes"] = "Choose only from the list of what the token may do"
-    elif not wanted.scopes:
-        problems["scopes"] = "Choose at least one thing the token may do"
-    else:
-        beyond = sorted(wanted.scopes - scopes_a_service_account_may_carry())
-        if beyond:
-            problems["scopes"] = f"A system's token cannot carry: {', '.join(beyond)}"
-    if wanted.days is None or not 1 <= wanted.days <= LONGEST_DAYS:
-        problems["days"] = DAYS_PROBLEM
-    return problems
+    return problems | scope_and_lifetime_problems(
+        wanted.scopes,
+        unknown=wanted.unknown_scopes,
+        days=wanted.days,
+        may_carry=scopes_a_service_account_may_carry(),
+        beyond="A system's token cannot carry",
+    )
 
 
 def issue(
@@ -191,12 +184,8 @@ def _service_tokens_page(
         "tokens": [(token, sorted(token_scopes(token))) for token in tokens],
         "organisations": organisations_for_service_tokens(session, by=by),
         "offered": sorted(scopes_a_service_account_may_carry()),
-        "problems": problems,
-        "summary": error_summary(problems),
-        "posted": echoed(form),
-        "chosen_scopes": [] if form is None else form.getlist("scopes"),
-        "longest_days": LONGEST_DAYS,
         "name_length": SERVICE_ACCOUNT_NAME_LENGTH,
+        **issue_form(problems, form),
     }
     status = HTTPStatus.BAD_REQUEST if problems else HTTPStatus.OK
     return render(request, "tokens/service-list.html", context, status=status)

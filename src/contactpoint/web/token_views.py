@@ -108,20 +108,38 @@ def scopes_offered(user: UserAccount, role: Role) -> list[Permission]:
 
 def token_problems(user: UserAccount, wanted: TokenRequest) -> dict[str, str]:
     """What is wrong with a new token, by field; empty when it can be issued."""
+    role = wanted.role if wanted.role in user.roles else None
+    problems = {} if role else {"role": "Choose one of the user's roles for the token to act in"}
+    return problems | scope_and_lifetime_problems(
+        wanted.scopes,
+        unknown=wanted.unknown_scopes,
+        days=wanted.days,
+        may_carry=frozenset(scopes_offered(user, role)) if role else None,
+        beyond=f"Acting as {role.label}, a token cannot carry" if role else "",
+    )
+
+
+def scope_and_lifetime_problems(
+    scopes: frozenset[Permission],
+    *,
+    unknown: bool,
+    days: int | None,
+    may_carry: frozenset[Permission] | None,
+    beyond: str,
+) -> dict[str, str]:
+    """What is wrong with a new token's scopes and lifetime, by field.
+
+    ``may_carry`` is all the token may carry (``None`` while that is unknown, as when no
+    role is chosen); ``beyond`` begins the message naming the scopes outside it.
+    """
     problems: dict[str, str] = {}
-    if wanted.role is None or wanted.role not in user.roles:
-        problems["role"] = "Choose one of the user's roles for the token to act in"
-    if wanted.unknown_scopes:
+    if unknown:
         problems["scopes"] = "Choose only from the list of what the token may do"
-    elif not wanted.scopes:
+    elif not scopes:
         problems["scopes"] = "Choose at least one thing the token may do"
-    elif wanted.role is not None and "role" not in problems:
-        beyond = sorted(wanted.scopes - set(scopes_offered(user, wanted.role)))
-        if beyond:
-            problems["scopes"] = (
-                f"Acting as {wanted.role.label}, a token cannot carry: {', '.join(beyond)}"
-            )
-    if wanted.days is None or not 1 <= wanted.days <= LONGEST_DAYS:
+    elif may_carry is not None and (outside := sorted(scopes - may_carry)):
+        problems["scopes"] = f"{beyond}: {', '.join(outside)}"
+    if days is None or not 1 <= days <= LONGEST_DAYS:
         problems["days"] = DAYS_PROBLEM
     return problems
 
@@ -229,14 +247,21 @@ def _tokens_page(
         "tokens": [(token, sorted(token_scopes(token))) for token in tokens_of(session, user)],
         "roles": sorted(user.roles),
         "offered": offered,
+        **issue_form(problems, form),
+    }
+    status = HTTPStatus.BAD_REQUEST if problems else HTTPStatus.OK
+    return render(request, "tokens/list.html", context, status=status)
+
+
+def issue_form(problems: dict[str, str], form: FormData | None) -> dict[str, object]:
+    """The issue form's part of a tokens page: its problems, and what was posted to show again."""
+    return {
         "problems": problems,
         "summary": error_summary(problems),
         "posted": echoed(form),
         "chosen_scopes": [] if form is None else form.getlist("scopes"),
         "longest_days": LONGEST_DAYS,
     }
-    status = HTTPStatus.BAD_REQUEST if problems else HTTPStatus.OK
-    return render(request, "tokens/list.html", context, status=status)
 
 
 def _request_from(form: FormData | None) -> TokenRequest:
