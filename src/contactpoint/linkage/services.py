@@ -10,7 +10,10 @@ in the council team's queue).
 Shielding safety: a record that may belong to a shielded child (a candidate
 scoring at or above the review threshold, or sharing an NHS number or UPN) never
 makes that child's hidden details visible. It links to that very child, or it is
-held for review on a provisional child that is shielded from the start.
+held for review on a provisional child that is shielded from the start. A child
+shielded for a new identity (adoption, protection) is never linked to
+automatically at all: the record is held for review, shielded, so that an old
+identity's record cannot join the new one unseen.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from contactpoint.linkage.records import LinkageRecord, blocking_keys, linkage_r
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import ChildRow, child_from_payload
 from contactpoint.storage.models import table_of
+from contactpoint.vocabulary import ShieldReason
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -170,16 +174,22 @@ class DirectoryLinker:
         outcome = decide(None if top is None else top[1], runner_up, thresholds=self.thresholds)
         at_risk = self._shielded_candidates(record, candidates, ranked, shielded)
         if outcome is Outcome.LINK and top is not None:
-            if not (at_risk - {top[0]}):
+            if not (at_risk - {top[0]}) and not _new_identity(shielded.get(top[0])):
                 writer.decision(arrival, top[0], LinkOutcome.LINKED, top[1])
                 return LinkResult(top[0], new_child=False)
             outcome = Outcome.REVIEW
-        if outcome is Outcome.REVIEW and top is not None:
+        if outcome is Outcome.NEW_CHILD and at_risk:
+            outcome = Outcome.REVIEW  # it may belong to a shielded child: a person decides
+        if outcome is Outcome.REVIEW and ranked:
+            chosen = next((child for child, _ in ranked if child in at_risk), ranked[0][0])
+            scored = best[chosen]
             child_id = writer.new_child(arrival.row, shield=_first(at_risk, shielded))
-            writer.decision(arrival, child_id, LinkOutcome.HELD_FOR_REVIEW, top[1])
-            writer.review(arrival, child_id, candidate_child_id=top[0], weight=top[1].match_weight)
+            writer.decision(arrival, child_id, LinkOutcome.HELD_FOR_REVIEW, scored)
+            writer.review(
+                arrival, child_id, candidate_child_id=chosen, weight=scored.match_weight
+            )
             return LinkResult(child_id, new_child=True, held_for_review=True)
-        child_id = writer.new_child(arrival.row, shield=_first(at_risk, shielded))
+        child_id = writer.new_child(arrival.row, shield=None)
         writer.decision(arrival, child_id, LinkOutcome.NEW_CHILD, None)
         return LinkResult(child_id, new_child=True)
 
@@ -213,6 +223,22 @@ def index_records(session: Session, records: Sequence[Arrival]) -> None:
     ]
     if rows:
         session.execute(insert(table_of(LinkageKey)), rows)
+
+
+# Shields that guard a new identity (adoption; protection under a new name): a record of
+# the old identity must never join the new one without a person deciding, or the two
+# identities would show together, as adopted children's birth and adoptive names did in 2009.
+NEW_IDENTITY_REASONS = frozenset(
+    {
+        ShieldReason.ADOPTION_PLACEMENT,
+        ShieldReason.ADOPTION_IDENTITY_LINK,
+        ShieldReason.SERIOUS_CRIME,
+    }
+)
+
+
+def _new_identity(shield: Shield | None) -> bool:
+    return shield is not None and shield.reason in NEW_IDENTITY_REASONS
 
 
 def _first(children: set[int], shielded: dict[int, Shield]) -> Shield | None:
