@@ -109,6 +109,7 @@ def relink_report(
 ) -> RelinkSummary:
     """Write the differences as CSV (REPORT_COLUMNS); nothing in the directory changes."""
     held = list(live_records(session))
+    model = model.for_records(len(held))
     blocks: dict[str, list[int]] = defaultdict(list)
     for position, item in enumerate(held):
         for key in blocking_keys(item.record):

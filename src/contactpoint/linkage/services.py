@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from contactpoint.directory.models import Child, Shield
 from contactpoint.directory.services import new_contactpoint_ids
@@ -98,6 +98,14 @@ def record_for_row(row: ChildRow) -> LinkageRecord:
     )
 
 
+def _live_child_records(session: Session) -> int:
+    """How many live child records the directory holds: the prior depends on it."""
+    statement = select(func.count()).where(
+        SourceRecord.feed == Feed.CHILDREN, SourceRecord.status == SourceRecordStatus.LIVE
+    )
+    return session.scalar(statement) or 0
+
+
 def forget_records(session: Session, source_record_ids: Sequence[int]) -> None:
     """Ended records are no longer candidates."""
     if source_record_ids:
@@ -125,6 +133,7 @@ class DirectoryLinker:
 
     def __init__(self, model: Model, thresholds: Thresholds | None = None) -> None:
         self.model = model
+        self._sized: Model | None = None  # the model with its prior for this directory's size
         self.thresholds = thresholds if thresholds is not None else DEFAULT_THRESHOLDS
 
     def link(
@@ -136,6 +145,8 @@ class DirectoryLinker:
         shielded = _shielded(session, {c.child_id for found in held.values() for c in found})
         chunk = _Chunk()
         writer = _Writer(session, source=source, model_version=self.model.version)
+        if self._sized is None:
+            self._sized = self.model.for_records(_live_child_records(session))
         results = []
         for arrival, record, record_keys in zip(arrivals, records, keys, strict=True):
             candidates = _unique(
@@ -164,7 +175,7 @@ class DirectoryLinker:
     ) -> LinkResult:
         best: dict[int, Scored] = {}
         for candidate in candidates:
-            scored = self.model.score(record, candidate.record)
+            scored = (self._sized or self.model).score(record, candidate.record)
             held = best.get(candidate.child_id)
             if held is None or scored.match_weight > held.match_weight:
                 best[candidate.child_id] = scored
