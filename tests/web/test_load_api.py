@@ -261,3 +261,33 @@ def test_a_service_accounts_token_submits_a_load_for_its_organisations_source(ap
     response = http.post(LOADS, content=TWO_CHILDREN, headers=bearer(issued.token) | CSV)
 
     assert response.status_code == HTTPStatus.CREATED, response.text
+
+
+PATIENTS = (
+    b'{"resourceType": "Patient", "id": "P1", "name": [{"use": "official", "family": "Barton",'
+    b' "given": ["Amelia"]}], "birthDate": "2014-07-21", "gender": "female"}\n'
+    b'{"resourceType": "Observation", "id": "O1"}\n'
+)
+
+
+def test_fhir_patients_sent_as_ndjson_load_like_the_child_feed(app, http, manager):
+    _, headers = manager
+    ndjson = {"Content-Type": "application/fhir+ndjson"}
+
+    sent = http.post(LOADS, params={"format": "fhir"}, content=PATIENTS, headers=headers | ndjson)
+
+    assert sent.status_code == HTTPStatus.CREATED, sent.text
+    assert (sent.json()["counts"]["inserted"], sent.json()["counts"]["rejected"]) == (1, 1)
+
+
+def test_fhir_sent_as_csv_or_an_unknown_format_is_refused_saying_what_to_send(app, http, manager):
+    _, headers = manager
+
+    as_csv = http.post(LOADS, params={"format": "fhir"}, content=PATIENTS, headers=headers | CSV)
+    unknown = http.post(LOADS, params={"format": "xml"}, content=PATIENTS, headers=headers | CSV)
+
+    assert as_csv.status_code == HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    assert "application/fhir+ndjson" in as_csv.text
+    assert unknown.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "csv or fhir" in unknown.text
+    assert _loads(app) == 0

@@ -84,6 +84,11 @@ MANAGING: Final = [requires(Permission.FEEDS_SOURCE_MANAGE)]
 LOADING: Final = [requires(Permission.FEEDS_LOAD_RUN)]
 SUBMITTING: Final = [requires(Permission.FEEDS_LOAD_SUBMIT)]
 CSV: Final = b"text/csv"
+BODY_TYPES: Final = {
+    "csv": (CSV,),
+    "fhir": (b"application/fhir+json", b"application/fhir+ndjson", b"application/json",
+             b"application/x-ndjson"),
+}  # fmt: skip
 
 LoadId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 PageNumber = Annotated[int, Query(ge=1, le=LARGEST_PAGE, description="Which page, from 1")]
@@ -218,8 +223,11 @@ async def submit_load(
     dry_run: bool = False,
     allow_mass_end: bool = False,
     file_name: Annotated[str | None, Query(max_length=255)] = None,
+    file_format: Annotated[str, Query(alias="format", max_length=10)] = "csv",
 ) -> Any:
-    """Load the extract sent as the body (``text/csv``) for the source ``name``."""
+    """Load the extract sent as the body for the source ``name``: the CSV child or
+    involvement feed (``text/csv``), or FHIR R4 Patients (``format=fhir``: a Bundle as
+    ``application/fhir+json`` or NDJSON as ``application/fhir+ndjson``)."""
     today = now_for(request).date()
     chosen_feed, chosen_mode = choice(Feed, feed), choice(LoadMode, mode)
     day = today if extracted_on is None else _iso_date(extracted_on)
@@ -227,9 +235,12 @@ async def submit_load(
     if problems or chosen_feed is None or chosen_mode is None or day is None:
         return _invalid(request, "query", problems)
     options = LoadOptions(chosen_feed, chosen_mode, day, dry_run, allow_mass_end=allow_mass_end)
+    if file_format not in BODY_TYPES:
+        return _invalid(request, "query", {"format": "The format is csv or fhir"})
     content_type, _ = parse_options_header(request.headers.get("content-type", ""))
-    if content_type != CSV:
-        detail = "Send the extract as the request body, with the header Content-Type: text/csv."
+    if content_type not in BODY_TYPES[file_format]:
+        shown = " or ".join(kind.decode() for kind in BODY_TYPES[file_format])
+        detail = f"Send the extract as the request body, with the header Content-Type: {shown}."
         return problem(request, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, detail)
     try:
         source = await run_in_threadpool(
@@ -240,7 +251,10 @@ async def submit_load(
         return problem(request, HTTPStatus.NOT_FOUND, str(error))
     finally:
         await run_in_threadpool(session.commit)  # SQLite: a load must not wait on our lock
-    return await _load_body(request, caller, source=source, options=options, file_name=file_name)
+    return await _load_body(
+        request, caller, source=source, options=options, file_name=file_name,
+        file_format=file_format,
+    )  # fmt: skip
 
 
 async def _load_body(
@@ -250,6 +264,7 @@ async def _load_body(
     source: Source,
     options: LoadOptions,
     file_name: str | None,
+    file_format: str,
 ) -> Response:
     with temporary_extract(request) as (path, stream):
         refusal = await _stored_body(request, stream)
@@ -258,7 +273,9 @@ async def _load_body(
         try:
             report = await run_upload(
                 request, caller, source=source, path=path, options=options,
-                file_name="".join(c for c in (file_name or "") if c.isprintable()) or "api.csv",
+                file_name="".join(c for c in (file_name or "") if c.isprintable())
+                or f"api.{'json' if file_format == 'fhir' else 'csv'}",
+                file_format=file_format,
             )  # fmt: skip
         except LoadInProgressError as error:
             return problem(request, HTTPStatus.CONFLICT, f"{str(error).capitalize()}.")
