@@ -11,6 +11,7 @@ from contactpoint.access.passwords import (
     COMMON_PASSWORDS,
     MINIMUM_LENGTH,
     check_password,
+    common_passwords,
     hash_password,
     password_problems,
 )
@@ -95,3 +96,14 @@ def test_any_password_containing_the_username_is_refused(username, padding):
     assert "Your password must not contain your username." in password_problems(
         password, username=username
     )
+
+
+def test_a_long_password_from_the_breached_passwords_list_is_refused():
+    breached = next(p for p in sorted(common_passwords()) if len(p) >= 12 and p.isalnum())
+    problems = password_problems(breached, username="someone")
+    assert problems == ["Your password is too common; choose one that is harder to guess."]
+
+
+def test_the_common_passwords_hold_at_least_the_3000_most_breached():
+    assert len(common_passwords()) >= 3000
+    assert {"qazwsxedcrfv", "123qweasdzxc"} <= common_passwords()
