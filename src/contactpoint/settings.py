@@ -12,7 +12,7 @@ import enum
 from pathlib import Path
 from typing import Final
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET: Final = "development-only-secret-do-not-use"  # noqa: S105 - a marker, refused outside development
@@ -57,6 +57,19 @@ class Settings(BaseSettings):
             "train`; unset means the model shipped in the package. Loads never retrain."
         ),
     )
+    linkage_link_threshold: float = Field(
+        default=6.0,
+        description="Match weight (log2 odds) at or above which a record links automatically.",
+    )
+    linkage_review_threshold: float = Field(
+        default=0.0,
+        description="Match weight below which a record makes a new child; between, a review.",
+    )
+    linkage_margin: float = Field(
+        default=5.0,
+        ge=0,
+        description="A runner-up child within this much of the best one sends it to review.",
+    )
     audit_signing_key_file: Path | None = Field(
         default=None,
         description=(
@@ -69,6 +82,15 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_means_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> Settings:
+        if self.linkage_review_threshold > self.linkage_link_threshold:
+            raise ValueError(
+                "CONTACTPOINT_LINKAGE_REVIEW_THRESHOLD must not be above"
+                " CONTACTPOINT_LINKAGE_LINK_THRESHOLD"
+            )
+        return self
 
     @property
     def effective_database_url(self) -> str:

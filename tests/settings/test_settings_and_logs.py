@@ -7,6 +7,7 @@ import logging
 import pytest
 from pydantic import SecretStr
 
+from contactpoint.linkage.services import default_linker
 from contactpoint.logs import PersonalDataFilter, redact
 from contactpoint.settings import Mode, Settings, SettingsError, load_settings
 
@@ -84,3 +85,17 @@ def test_the_log_filter_redacts_arguments_as_well_as_the_message():
     )
     PersonalDataFilter().filter(record)
     assert record.getMessage() == "row born [redacted]"
+
+
+def test_the_linkage_thresholds_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CONTACTPOINT_LINKAGE_LINK_THRESHOLD", "8.5")
+    monkeypatch.setenv("CONTACTPOINT_LINKAGE_REVIEW_THRESHOLD", "-1")
+    linker = default_linker(load_settings())
+    assert (linker.thresholds.link, linker.thresholds.review) == (8.5, -1.0)
+
+
+def test_a_review_threshold_above_the_link_threshold_is_refused_naming_both(monkeypatch):
+    monkeypatch.setenv("CONTACTPOINT_LINKAGE_LINK_THRESHOLD", "2")
+    monkeypatch.setenv("CONTACTPOINT_LINKAGE_REVIEW_THRESHOLD", "3")
+    with pytest.raises(ValueError, match=r"REVIEW_THRESHOLD must not be above .*LINK_THRESHOLD"):
+        load_settings()

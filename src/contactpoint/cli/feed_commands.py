@@ -151,7 +151,7 @@ def load(  # noqa: PLR0917 - the contract's options, as Typer takes them
                 sessions,
                 request,
                 by=operator(),
-                linker=default_linker(load_settings().linkage_model_file),
+                linker=default_linker(load_settings()),
                 progress=advance,
             )
         _print_report(report)

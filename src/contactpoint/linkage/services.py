@@ -39,12 +39,11 @@ from contactpoint.storage.models import table_of
 from contactpoint.vocabulary import ShieldReason
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from sqlalchemy.orm import Session
 
     from contactpoint.linkage.model import Scored
     from contactpoint.provenance.models import Source
+    from contactpoint.settings import Settings
 
 LINKED_BY = "linkage"
 SHIELD_REVIEW_DAYS = 90
@@ -75,10 +74,20 @@ class Linker(Protocol):
         """Changed records' blocking keys follow their new values (their link stands)."""
 
 
-def default_linker(model_file: Path | None = None) -> DirectoryLinker:
-    """The directory's model (``model_file``, from ``contactpoint linkage train``), or the
-    model shipped in the package, with the default thresholds."""
-    return DirectoryLinker(Model.default() if model_file is None else Model.load(model_file))
+def default_linker(settings: Settings | None = None) -> DirectoryLinker:
+    """The linker as configured: the directory's model if one is set
+    (``CONTACTPOINT_LINKAGE_MODEL_FILE``, from ``contactpoint linkage train``) or the one
+    shipped in the package, and the thresholds from settings (or their defaults)."""
+    if settings is None:
+        return DirectoryLinker(Model.default())
+    model_file = settings.linkage_model_file
+    model = Model.default() if model_file is None else Model.load(model_file)
+    thresholds = Thresholds(
+        link=settings.linkage_link_threshold,
+        review=settings.linkage_review_threshold,
+        margin=settings.linkage_margin,
+    )
+    return DirectoryLinker(model, thresholds)
 
 
 def record_for_row(row: ChildRow) -> LinkageRecord:
@@ -196,9 +205,7 @@ class DirectoryLinker:
             scored = best[chosen]
             child_id = writer.new_child(arrival.row, shield=_first(at_risk, shielded))
             writer.decision(arrival, child_id, LinkOutcome.HELD_FOR_REVIEW, scored)
-            writer.review(
-                arrival, child_id, candidate_child_id=chosen, weight=scored.match_weight
-            )
+            writer.review(arrival, child_id, candidate_child_id=chosen, weight=scored.match_weight)
             return LinkResult(child_id, new_child=True, held_for_review=True)
         child_id = writer.new_child(arrival.row, shield=None)
         writer.decision(arrival, child_id, LinkOutcome.NEW_CHILD, None)

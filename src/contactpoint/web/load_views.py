@@ -323,7 +323,7 @@ async def run_upload(
         size_cap=size_cap_of(request), **kw,
     )  # fmt: skip
     sessions = request.app.state.sessions
-    linker = default_linker(request.app.state.settings.linkage_model_file)
+    linker = default_linker(request.app.state.settings)
     return await run_in_threadpool(run_load, sessions, load, by=by, linker=linker)
 
 
