@@ -1,4 +1,4 @@
-"""Helpers for the browser tests: the accessibility check and a watch on the console."""
+"""Helpers for the browser tests: signing in, the accessibility check and a watch on the console."""
 
 from __future__ import annotations
 
@@ -7,11 +7,27 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from factories import TEST_PASSWORD
+
 if TYPE_CHECKING:
     from playwright.sync_api import ConsoleMessage, Page
 
+    from accounts import Account
+
 AXE_SCRIPT: Final = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
 WCAG_22_AA: Final = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def sign_in(page: Page, base: str, account: Account) -> None:
+    """Signs in at ``base`` with the account's password and current code, as a person would."""
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Username").fill(account.username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/sign-in/code")
+    page.get_by_label("Enter the code from your authenticator app").fill(account.code())
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/home")
 
 
 def assert_accessible(page: Page) -> None:
@@ -40,6 +56,12 @@ def watch_console_errors(page: Page) -> list[str]:
     page.on("console", collect)
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
+
+
+def unexpected(errors: list[str]) -> list[str]:
+    """The console errors other than the browser's report of each 4xx page it was sent
+    (those are the pages under test)."""
+    return [error for error in errors if "the server responded with a status of 4" not in error]
 
 
 @cache

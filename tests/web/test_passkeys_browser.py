@@ -26,7 +26,7 @@ from contactpoint.access.passkeys import (
 
 import factories
 from accounts import issue_link, make_account
-from browser import assert_accessible, watch_console_errors
+from browser import assert_accessible, unexpected, watch_console_errors
 from factories import NOW, TEST_PASSWORD
 from web_app import build_app
 
@@ -98,10 +98,6 @@ def _with_passkey_elsewhere(app: FastAPI, user_id: int) -> None:
         session.commit()
 
 
-def _unexpected(errors: list[str]) -> list[str]:
-    return [error for error in errors if "the server responded with a status of 4" not in error]
-
-
 def test_a_passkey_set_up_from_a_link_signs_the_user_in_again(passkey_site, browser_page):
     app, base = passkey_site
     account = make_account(app, factories.practitioner, with_totp=False)
@@ -133,7 +129,7 @@ def test_a_passkey_set_up_from_a_link_signs_the_user_in_again(passkey_site, brow
     assert account.username in page.locator("main").inner_text()
     stored = devtools.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})
     assert len(stored["credentials"]) == 1
-    assert _unexpected(errors) == []
+    assert unexpected(errors) == []
 
 
 def test_the_passkey_button_says_when_the_browser_has_no_passkey(passkey_site, browser_page):

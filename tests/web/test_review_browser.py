@@ -9,21 +9,9 @@ from contactpoint.directory.services import find_child
 from linkage.test_review_support import ReviewDirectory
 
 from accounts import Account
-from browser import assert_accessible, watch_console_errors
-from factories import TEST_PASSWORD
+from browser import assert_accessible, sign_in, watch_console_errors
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base: str, account: Account) -> None:
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Username").fill(account.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{base}/sign-in/code")
-    page.get_by_label("Enter the code from your authenticator app").fill(account.code())
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{base}/home")
 
 
 def test_a_council_team_member_accepts_a_match_from_the_queue(
@@ -37,7 +25,7 @@ def test_a_council_team_member_accepts_a_match_from_the_queue(
         account = Account(app, session.get(UserAccount, directory.team_user_id))
     page = browser_page
     errors = watch_console_errors(page)
-    _sign_in(page, live_server, account)
+    sign_in(page, live_server, account)
 
     page.goto(f"{live_server}/review")
     assert page.locator("h1").inner_text() == "Matches to review"

@@ -12,7 +12,7 @@ from contactpoint.access.policy import Role
 
 import factories
 from accounts import SESSION_COOKIE, age_session, issue_link, make_account, open_session_for
-from browser import assert_accessible, watch_console_errors
+from browser import assert_accessible, unexpected, watch_console_errors
 from factories import NOW, TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -28,11 +28,6 @@ def _sign_in_with_password(page, base: str, username: str, password: str = TEST_
 def _enter_code(page, code: str) -> None:
     page.get_by_label("Enter the code from your authenticator app").fill(code)
     page.get_by_role("button", name="Continue").click()
-
-
-def _unexpected(errors: list[str]) -> list[str]:
-    # The browser reports each 4xx response it was sent; those are the pages under test.
-    return [error for error in errors if "the server responded with a status of 4" not in error]
 
 
 def test_a_practitioner_signs_in_with_password_and_code_then_signs_out(
@@ -55,7 +50,7 @@ def test_a_practitioner_signs_in_with_password_and_code_then_signs_out(
     page.get_by_role("button", name="Sign out").first.click()
     assert page.locator("h1").inner_text() == "You have signed out"
     assert_accessible(page)
-    assert _unexpected(errors) == []
+    assert unexpected(errors) == []
 
 
 def test_a_wrong_code_shows_the_error_summary(app, live_server, browser_page):
@@ -99,7 +94,7 @@ def test_a_first_sign_in_from_a_link_sets_a_password_and_an_app(app, live_server
     page.get_by_role("button", name="Continue").click()
 
     page.wait_for_url(f"{live_server}/home")
-    assert _unexpected(errors) == []
+    assert unexpected(errors) == []
 
 
 def test_a_user_with_several_roles_chooses_one_on_an_accessible_page(
@@ -161,7 +156,7 @@ def test_the_timeout_warning_shows_five_minutes_before_the_end(app, live_server,
         "button => button === document.activeElement"
     )
     assert_accessible(browser_page)
-    assert _unexpected(errors) == []
+    assert unexpected(errors) == []
 
 
 def test_no_warning_shows_while_plenty_of_time_is_left(app, live_server, browser_page):

@@ -6,25 +6,9 @@ import pytest
 
 import factories
 from accounts import Account
-from browser import assert_accessible, watch_console_errors
-from factories import TEST_PASSWORD
+from browser import assert_accessible, sign_in, unexpected, watch_console_errors
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base: str, account) -> None:
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Username").fill(account.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{base}/sign-in/code")
-    page.get_by_label("Enter the code from your authenticator app").fill(account.code())
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{base}/home")
-
-
-def _unexpected(errors: list[str]) -> list[str]:
-    return [error for error in errors if "the server responded with a status of 4" not in error]
 
 
 def test_a_council_team_member_issues_and_revokes_a_token(app, live_server, browser_page):
@@ -36,7 +20,7 @@ def test_a_council_team_member_issues_and_revokes_a_token(app, live_server, brow
         account, colleague_id = Account(app, team), colleague.id
     page = browser_page
     errors = watch_console_errors(page)
-    _sign_in(page, live_server, account)
+    sign_in(page, live_server, account)
 
     page.goto(f"{live_server}/users/{colleague_id}")
     page.get_by_role("link", name="API tokens").click()
@@ -58,4 +42,4 @@ def test_a_council_team_member_issues_and_revokes_a_token(app, live_server, brow
     page.get_by_role("button", name="Revoke").click()
     assert "Revoked" in page.locator("table").inner_text()
     assert_accessible(page)
-    assert _unexpected(errors) == []
+    assert unexpected(errors) == []

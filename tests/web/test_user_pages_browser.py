@@ -6,25 +6,9 @@ import pytest
 
 import factories
 from accounts import make_account
-from browser import assert_accessible, watch_console_errors
-from factories import TEST_PASSWORD
+from browser import assert_accessible, sign_in, unexpected, watch_console_errors
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base: str, account) -> None:
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Username").fill(account.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{base}/sign-in/code")
-    page.get_by_label("Enter the code from your authenticator app").fill(account.code())
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{base}/home")
-
-
-def _unexpected(errors: list[str]) -> list[str]:
-    return [error for error in errors if "the server responded with a status of 4" not in error]
 
 
 def test_a_council_team_member_adds_suspends_reinstates_and_gives_a_role_to_a_user(
@@ -33,7 +17,7 @@ def test_a_council_team_member_adds_suspends_reinstates_and_gives_a_role_to_a_us
     account = make_account(app, factories.council_team)
     page = browser_page
     errors = watch_console_errors(page)
-    _sign_in(page, live_server, account)
+    sign_in(page, live_server, account)
 
     page.goto(f"{live_server}/users")
     assert_accessible(page)
@@ -70,4 +54,4 @@ def test_a_council_team_member_adds_suspends_reinstates_and_gives_a_role_to_a_us
     page.get_by_role("button", name="Reset password").click()
     assert page.locator("h1").inner_text() == "Link issued"
     assert_accessible(page)
-    assert _unexpected(errors) == []
+    assert unexpected(errors) == []
