@@ -25,6 +25,14 @@ AMELIA = {
 }
 
 
+# Left empty so that only name, date of birth and postcode speak (the defaults share a lot).
+BARE_COLUMNS = (
+    "nhs_number", "upn", "middle_names", "former_family_names", "address_line_1", "town",
+    "carer_1_given_name", "carer_1_family_name", "carer_1_relationship", "carer_1_phone",
+    "carer_1_email", "school_urn", "school_start_date", "gp_practice_code",
+)  # fmt: skip
+
+
 @pytest.fixture
 def loads(fresh_database, tmp_path) -> Loads:
     directory = Loads(fresh_database.engine, tmp_path)
@@ -88,3 +96,23 @@ def test_a_record_of_a_child_shielded_for_harm_links_to_that_child(loads):
     assert report.counts["linked_to_existing"] == 1
     others, _ = new_children_and_shields(loads, shielded)
     assert others == []
+
+
+def test_a_national_sources_review_item_goes_to_the_council_of_the_childs_school(loads):
+    with loads.sessions() as session:
+        council = Organisation(kind=OrganisationKind.COUNCIL, code="931", name="A council")
+        session.add(council)
+        session.flush()
+        session.add(Organisation(kind=OrganisationKind.SCHOOL, code="107566", name="A school",
+                                 council_id=council.id))  # fmt: skip
+        session.commit()
+        council_id = council.id
+    bare = {**AMELIA, **dict.fromkeys(BARE_COLUMNS, "")}
+    loads.load("health", child_csv({**bare, "school_urn": "107566"}))
+    nearly = {**bare, "record_id": "S1", "date_of_birth": "2014-07-22", "postcode": "OX1 1AA"}
+    report = loads.load("school_census", child_csv(nearly))
+    assert report.counts["held_for_review"] == 1, report.counts
+    with loads.sessions() as session:
+        item = session.scalar(select(ReviewItem))
+        assert item is not None
+        assert item.council_id == council_id

@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import delete, func, insert, select
 
-from contactpoint.directory.models import Child, Shield
+from contactpoint.directory.models import Child, GpRegistration, SchoolEnrolment, Shield
 from contactpoint.directory.services import new_contactpoint_ids
 from contactpoint.linkage.decisions import DEFAULT_THRESHOLDS, Outcome, Thresholds, decide
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import LinkageKey, LinkDecision, LinkOutcome, ReviewItem
 from contactpoint.linkage.records import LinkageRecord, blocking_keys, linkage_record
+from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import ChildRow, child_from_payload
 from contactpoint.storage.models import table_of
@@ -105,6 +106,33 @@ def record_for_row(row: ChildRow) -> LinkageRecord:
         upn=row.upn,
         carers=[(carer.given_name, carer.family_name) for carer in row.carers],
     )
+
+
+def _councils_of_children(session: Session, child_ids: set[int]) -> dict[int, int]:
+    """The council of each child's school, or else of its GP practice."""
+    found: dict[int, int] = {}
+    for table, organisation in ((GpRegistration, GpRegistration.practice_id),
+                                (SchoolEnrolment, SchoolEnrolment.school_id)):  # fmt: skip
+        statement = (
+            select(table.child_id, Organisation.council_id)
+            .join(Organisation, Organisation.id == organisation)
+            .where(table.child_id.in_(child_ids), Organisation.council_id.is_not(None))
+        )
+        found.update({child: council for child, council in session.execute(statement) if council})
+    return found
+
+
+def _councils_of_codes(session: Session, rows: Sequence[ChildRow]) -> dict[str, int]:
+    """The council of each school (URN) and GP practice (ODS code) these rows name."""
+    codes = {code for row in rows for code in (row.school_urn, row.gp_practice_code) if code}
+    if not codes:
+        return {}
+    statement = select(Organisation.code, Organisation.council_id).where(
+        Organisation.kind.in_([OrganisationKind.SCHOOL, OrganisationKind.GP_PRACTICE]),
+        Organisation.code.in_(codes),
+        Organisation.council_id.is_not(None),
+    )
+    return {code: council for code, council in session.execute(statement) if code and council}
 
 
 def _live_child_records(session: Session) -> int:
@@ -314,6 +342,7 @@ class _Writer:
         self._keys: list[dict[str, object]] = []
         self._decisions: list[dict[str, object]] = []
         self._reviews: list[dict[str, object]] = []
+        self._review_rows: list[ChildRow] = []  # in step with _reviews
         self._children: list[tuple[ChildRow, Shield | None]] = []
         self.now = dt.datetime.now(dt.UTC)
 
@@ -346,6 +375,27 @@ class _Writer:
             "council_id": None if organisation is None else organisation.own_council_id,
             "created_at": self.now,
         })  # fmt: skip
+        self._review_rows.append(arrival.row)
+
+    def _place_reviews(self) -> None:
+        """A national source's review items go to the council of the child's school or GP.
+
+        A local source's items go to its own council; a national source has none, so
+        the item goes where the candidate child is schooled or registered, or else
+        where the incoming record says the child is (its school or GP practice).
+        """
+        unplaced = [item for item in self._reviews if item["council_id"] is None]
+        if not unplaced:
+            return
+        by_child = _councils_of_children(
+            self.session, {int(str(item["candidate_child_id"])) for item in unplaced}
+        )
+        by_code = _councils_of_codes(self.session, self._review_rows)
+        for item, row in zip(self._reviews, self._review_rows, strict=True):
+            if item["council_id"] is None:
+                item["council_id"] = by_child.get(int(str(item["candidate_child_id"]))) or (
+                    by_code.get(row.school_urn or "") or by_code.get(row.gp_practice_code or "")
+                )
 
     def flush(self) -> dict[int, int]:
         """Write the chunk; the real id of each provisional child id."""
@@ -355,6 +405,8 @@ class _Writer:
             for column in children:
                 if column in row:
                     row[column] = ids.get(int(str(row[column])), row[column])
+        self._place_reviews()
+        self._review_rows.clear()
         for table, rows in ((LinkageKey, self._keys), (LinkDecision, self._decisions),
                             (ReviewItem, self._reviews)):  # fmt: skip
             if rows:
