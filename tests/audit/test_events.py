@@ -273,14 +273,15 @@ def test_the_public_api_is_pinned():
         "PAGE_SIZE",
         "NoSuchPageError",
         "ReportPage",
+        "ReportQuery",
         "ReportRow",
         "overrides",
-        "overrides_page",
+        "overrides_query",
         "report_columns",
         "user_activity",
-        "user_activity_page",
+        "user_activity_query",
+        "viewed_child_query",
         "who_viewed_child",
-        "who_viewed_child_page",
         "write_csv",
     }
     assert {"SignedCheckpoint", "check_signature", "load_signing_key"} <= set(checkpoints.__all__)

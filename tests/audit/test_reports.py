@@ -23,12 +23,12 @@ from contactpoint.audit.events import (
 from contactpoint.audit.reports import (
     NoSuchPageError,
     overrides,
-    overrides_page,
+    overrides_query,
     report_columns,
     user_activity,
-    user_activity_page,
+    user_activity_query,
+    viewed_child_query,
     who_viewed_child,
-    who_viewed_child_page,
     write_csv,
 )
 from contactpoint.audit.services import record
@@ -149,34 +149,37 @@ def test_reports_can_be_limited_to_events_by_users_of_some_organisations(history
 
 
 def test_a_report_comes_a_page_at_a_time_in_order_and_counts_every_event(history):
-    pages = [who_viewed_child_page(history, CHILD, page=n, size=2) for n in (1, 2, 3)]
+    pages = [viewed_child_query(CHILD).page(history, number=n, size=2) for n in (1, 2, 3)]
 
     assert [[row.sequence for row in page.rows] for page in pages] == [[1, 2], [4, 8], [9]]
     assert {(page.total, page.pages) for page in pages} == {(5, 3)}
     assert [page.has_next for page in pages] == [True, True, False]
-    assert [row.sequence for row in overrides_page(history, page=1).rows] == [4, 7]
-    assert [row.sequence for row in user_activity_page(history, 41, page=1, size=1).rows] == [1]
+    assert [row.sequence for row in overrides_query().page(history, number=1).rows] == [4, 7]
+    assert [
+        row.sequence for row in user_activity_query(41).page(history, number=1, size=1).rows
+    ] == [1]
 
 
 @pytest.mark.parametrize("number", [0, -1, 4])
 def test_a_page_outside_the_report_is_refused_naming_how_many_pages_it_has(history, number):
     with pytest.raises(NoSuchPageError, match="the report has 3 pages"):
-        who_viewed_child_page(history, CHILD, page=number, size=2)
+        viewed_child_query(CHILD).page(history, number=number, size=2)
 
 
 def test_an_empty_report_has_one_empty_page(history):
-    page = overrides_page(history, page=1, until=dt.date(2026, 10, 1))
+    report = overrides_query(until=dt.date(2026, 10, 1))
+    page = report.page(history, number=1)
 
     assert (page.rows, page.total, page.pages, page.has_next) == ([], 0, 1, False)
     with pytest.raises(NoSuchPageError, match=r"the report has 1 page$"):
-        overrides_page(history, page=2, until=dt.date(2026, 10, 1))
+        report.page(history, number=2)
 
 
 def test_a_page_is_limited_to_the_readers_reach_in_its_rows_and_its_count(history):
     colleagues_only = {COLLEAGUE.organisation_id}
 
-    page = who_viewed_child_page(
-        history, CHILD, page=1, size=1, actor_organisations=colleagues_only
+    page = viewed_child_query(CHILD).page(
+        history, number=1, size=1, actor_organisations=colleagues_only
     )
 
     assert page.total == len(who_viewed_child(history, CHILD, actor_organisations=colleagues_only))

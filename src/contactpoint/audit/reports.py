@@ -4,10 +4,12 @@ every shield override; filtered by date (whole UTC days) and written as CSV.
 Producing a report is itself an export: the caller records an ``export`` event
 (the ``contactpoint audit report`` commands do).
 
-On screen and through the API a report is read a page at a time (``*_page``,
+Each report is a :class:`ReportQuery` (``viewed_child_query`` and its kin). On
+screen and through the API it is read a page at a time (:meth:`ReportQuery.page`,
 :data:`PAGE_SIZE` events a page, oldest first); a CSV download is always the
-whole report. The reader's reach (``actor_organisations``) is a condition of the
-query either way, so a page never holds, or counts, an event beyond it.
+whole report (:meth:`ReportQuery.rows`). The reader's reach
+(``actor_organisations``) is a condition of the query either way, so a page never
+holds, or counts, an event beyond it.
 """
 
 from __future__ import annotations
@@ -30,14 +32,15 @@ __all__ = [
     "PAGE_SIZE",
     "NoSuchPageError",
     "ReportPage",
+    "ReportQuery",
     "ReportRow",
     "overrides",
-    "overrides_page",
+    "overrides_query",
     "report_columns",
     "user_activity",
-    "user_activity_page",
+    "user_activity_query",
+    "viewed_child_query",
     "who_viewed_child",
-    "who_viewed_child_page",
     "write_csv",
 ]
 
@@ -115,23 +118,6 @@ def _window(since: dt.date | None, until: dt.date | None) -> list[ColumnElement[
     return conditions
 
 
-def _within(
-    conditions: tuple[ColumnElement[bool], ...], actor_organisations: Collection[int] | None
-) -> tuple[ColumnElement[bool], ...]:
-    """``actor_organisations``: only events by users of these organisations (None: all)."""
-    if actor_organisations is None:
-        return conditions
-    return (*conditions, AuditEventRow.actor_organisation_id.in_(sorted(actor_organisations)))
-
-
-def _report(
-    session: Session,
-    *conditions: ColumnElement[bool],
-    actor_organisations: Collection[int] | None,
-) -> list[ReportRow]:
-    return _rows(session, _within(conditions, actor_organisations))
-
-
 def _rows(
     session: Session,
     conditions: tuple[ColumnElement[bool], ...],
@@ -151,63 +137,56 @@ def _rows(
     return [ReportRow(**row._asdict()) for row in found]
 
 
-def _page(
-    session: Session,
-    *conditions: ColumnElement[bool],
-    actor_organisations: Collection[int] | None,
-    number: int,
-    size: int,
-) -> ReportPage:
-    """One page; :class:`NoSuchPageError` below 1 or past the last page."""
-    if size < 1:
-        raise ValueError(f"a page holds at least 1 event, not {size}")
-    within = _within(conditions, actor_organisations)
-    total = session.scalar(
-        select(func.count())
-        .select_from(AuditEventRow)
-        .outerjoin(AuditEventDetails, AuditEventDetails.sequence == AuditEventRow.sequence)
-        .where(*within)
-    )
-    page = ReportPage(rows=[], number=number, size=size, total=int(total or 0))
-    if not 1 <= number <= page.pages:
-        raise NoSuchPageError(number, pages=page.pages)
-    rows = _rows(session, within, offset=(number - 1) * size, limit=size)
-    return ReportPage(rows=rows, number=number, size=size, total=page.total)
+@dataclass(frozen=True, eq=False)  # SQL conditions compare into SQL, not into a bool
+class ReportQuery:
+    """Which events a report holds (the period among its conditions); read whole or a page."""
+
+    conditions: tuple[ColumnElement[bool], ...]
+
+    def rows(
+        self, session: Session, *, actor_organisations: Collection[int] | None = None
+    ) -> list[ReportRow]:
+        """The whole report. ``actor_organisations``: only events by users of these (None: all)."""
+        return _rows(session, self._within(actor_organisations))
+
+    def page(
+        self,
+        session: Session,
+        *,
+        number: int,
+        size: int = PAGE_SIZE,
+        actor_organisations: Collection[int] | None = None,
+    ) -> ReportPage:
+        """Page ``number``; :class:`NoSuchPageError` below 1 or past the last page."""
+        if size < 1:
+            raise ValueError(f"a page holds at least 1 event, not {size}")
+        within = self._within(actor_organisations)
+        total = session.scalar(
+            select(func.count())
+            .select_from(AuditEventRow)
+            .outerjoin(AuditEventDetails, AuditEventDetails.sequence == AuditEventRow.sequence)
+            .where(*within)
+        )
+        page = ReportPage(rows=[], number=number, size=size, total=int(total or 0))
+        if not 1 <= number <= page.pages:
+            raise NoSuchPageError(number, pages=page.pages)
+        rows = _rows(session, within, offset=(number - 1) * size, limit=size)
+        return ReportPage(rows=rows, number=number, size=size, total=page.total)
+
+    def _within(
+        self, actor_organisations: Collection[int] | None
+    ) -> tuple[ColumnElement[bool], ...]:
+        if actor_organisations is None:
+            return self.conditions
+        organisations = sorted(actor_organisations)
+        return (*self.conditions, AuditEventRow.actor_organisation_id.in_(organisations))
 
 
-def who_viewed_child(
-    session: Session,
-    contactpoint_id: str,
-    *,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    actor_organisations: Collection[int] | None = None,
-) -> list[ReportRow]:
+def viewed_child_query(
+    contactpoint_id: str, *, since: dt.date | None = None, until: dt.date | None = None
+) -> ReportQuery:
     """Every event about this child (views, changes, overrides...) and every search or
     export that listed it. A listing whose details were redacted no longer shows."""
-    conditions = _about_child(contactpoint_id, since, until)
-    return _report(session, *conditions, actor_organisations=actor_organisations)
-
-
-def who_viewed_child_page(
-    session: Session,
-    contactpoint_id: str,
-    *,
-    page: int,
-    size: int = PAGE_SIZE,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    actor_organisations: Collection[int] | None = None,
-) -> ReportPage:
-    conditions = _about_child(contactpoint_id, since, until)
-    return _page(
-        session, *conditions, actor_organisations=actor_organisations, number=page, size=size
-    )
-
-
-def _about_child(
-    contactpoint_id: str, since: dt.date | None, until: dt.date | None
-) -> tuple[ColumnElement[bool], ...]:
     child = normalise_contactpoint_id(contactpoint_id)
     about = and_(
         AuditEventRow.subject_kind == SubjectKind.CHILD, AuditEventRow.subject_ref == child
@@ -218,7 +197,37 @@ def _about_child(
         AuditEventRow.event_type.in_(_LISTING_EVENTS),
         AuditEventDetails.details.like(f'%"{child}"%'),
     )
-    return (or_(about, listed), *_window(since, until))
+    return ReportQuery((or_(about, listed), *_window(since, until)))
+
+
+def user_activity_query(
+    user_id: int, *, since: dt.date | None = None, until: dt.date | None = None
+) -> ReportQuery:
+    """Everything this user did, as recorded."""
+    by_user = (AuditEventRow.actor_kind == ActorKind.USER, AuditEventRow.actor_user_id == user_id)
+    return ReportQuery((*by_user, *_window(since, until)))
+
+
+def overrides_query(*, since: dt.date | None = None, until: dt.date | None = None) -> ReportQuery:
+    """Every shield override."""
+    overridden = AuditEventRow.event_type == EventType.SHIELD_OVERRIDE
+    return ReportQuery((overridden, *_window(since, until)))
+
+
+# The whole report in one call, as the commands ask for it.
+
+
+def who_viewed_child(
+    session: Session,
+    contactpoint_id: str,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    actor_organisations: Collection[int] | None = None,
+) -> list[ReportRow]:
+    """See :func:`viewed_child_query`."""
+    query = viewed_child_query(contactpoint_id, since=since, until=until)
+    return query.rows(session, actor_organisations=actor_organisations)
 
 
 def user_activity(
@@ -229,35 +238,9 @@ def user_activity(
     until: dt.date | None = None,
     actor_organisations: Collection[int] | None = None,
 ) -> list[ReportRow]:
-    """Everything this user did, as recorded."""
-    conditions = _by_user(user_id, since, until)
-    return _report(session, *conditions, actor_organisations=actor_organisations)
-
-
-def user_activity_page(
-    session: Session,
-    user_id: int,
-    *,
-    page: int,
-    size: int = PAGE_SIZE,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    actor_organisations: Collection[int] | None = None,
-) -> ReportPage:
-    conditions = _by_user(user_id, since, until)
-    return _page(
-        session, *conditions, actor_organisations=actor_organisations, number=page, size=size
-    )
-
-
-def _by_user(
-    user_id: int, since: dt.date | None, until: dt.date | None
-) -> tuple[ColumnElement[bool], ...]:
-    return (
-        AuditEventRow.actor_kind == ActorKind.USER,
-        AuditEventRow.actor_user_id == user_id,
-        *_window(since, until),
-    )
+    """See :func:`user_activity_query`."""
+    query = user_activity_query(user_id, since=since, until=until)
+    return query.rows(session, actor_organisations=actor_organisations)
 
 
 def overrides(
@@ -267,28 +250,9 @@ def overrides(
     until: dt.date | None = None,
     actor_organisations: Collection[int] | None = None,
 ) -> list[ReportRow]:
-    """Every shield override."""
-    conditions = _overrides(since, until)
-    return _report(session, *conditions, actor_organisations=actor_organisations)
-
-
-def overrides_page(
-    session: Session,
-    *,
-    page: int,
-    size: int = PAGE_SIZE,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    actor_organisations: Collection[int] | None = None,
-) -> ReportPage:
-    conditions = _overrides(since, until)
-    return _page(
-        session, *conditions, actor_organisations=actor_organisations, number=page, size=size
-    )
-
-
-def _overrides(since: dt.date | None, until: dt.date | None) -> tuple[ColumnElement[bool], ...]:
-    return (AuditEventRow.event_type == EventType.SHIELD_OVERRIDE, *_window(since, until))
+    """See :func:`overrides_query`."""
+    query = overrides_query(since=since, until=until)
+    return query.rows(session, actor_organisations=actor_organisations)
 
 
 def _cell(value: Any) -> str:

@@ -31,10 +31,11 @@ from contactpoint.audit.events import Subject, export_event
 from contactpoint.audit.reports import (
     NoSuchPageError,
     ReportPage,
+    ReportQuery,
     ReportRow,
-    overrides_page,
-    user_activity_page,
-    who_viewed_child_page,
+    overrides_query,
+    user_activity_query,
+    viewed_child_query,
 )
 from contactpoint.audit.services import record
 from contactpoint.identifiers.contactpoint_id import normalise_contactpoint_id
@@ -54,7 +55,7 @@ from contactpoint.web.dependencies import DatabaseSession, client_key
 from contactpoint.web.errors import error_response
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
     from sqlalchemy.orm import Session
     from starlette.responses import Response
@@ -133,9 +134,8 @@ def viewed_child(
         caller,
         report=CHILD,
         period=period,
-        build=lambda reach: who_viewed_child_page(
-            session, child, page=page, since=first, until=last, actor_organisations=reach
-        ),
+        page=page,
+        query=viewed_child_query(child, since=first, until=last),
         filters={"contactpoint_id": child},
         subject=Subject.child(child),
     )
@@ -165,9 +165,8 @@ def activity_of_user(
         caller,
         report=USER,
         period=period,
-        build=lambda reach: user_activity_page(
-            session, user_id, page=page, since=first, until=last, actor_organisations=reach
-        ),
+        page=page,
+        query=user_activity_query(user_id, since=first, until=last),
         filters={"user_id": user_id},
         subject=Subject.user(user_id),
     )
@@ -193,9 +192,8 @@ def every_override(
         caller,
         report=OVERRIDES,
         period=period,
-        build=lambda reach: overrides_page(
-            session, page=page, since=first, until=last, actor_organisations=reach
-        ),
+        page=page,
+        query=overrides_query(since=first, until=last),
         filters={},
     )
 
@@ -207,12 +205,14 @@ def _report(
     *,
     report: Report,
     period: tuple[dt.date | None, dt.date | None],
-    build: Callable[[frozenset[int] | None], ReportPage],
+    query: ReportQuery,
+    page: int,
     filters: Mapping[str, object],
     subject: Subject | None = None,
 ) -> ReportOut | Response:
+    reach = organisations_in_reach(session, caller)
     try:
-        shown = build(organisations_in_reach(session, caller))
+        shown = query.page(session, number=page, actor_organisations=reach)
     except NoSuchPageError as error:
         return problem(request, HTTPStatus.NOT_FOUND, f"{str(error).capitalize()}.")
     since, until = period

@@ -39,12 +39,10 @@ from contactpoint.audit.events import Subject, export_event
 from contactpoint.audit.reports import (
     NoSuchPageError,
     ReportPage,
-    overrides,
-    overrides_page,
-    user_activity,
-    user_activity_page,
-    who_viewed_child,
-    who_viewed_child_page,
+    ReportQuery,
+    overrides_query,
+    user_activity_query,
+    viewed_child_query,
     write_csv,
 )
 from contactpoint.audit.services import record
@@ -92,7 +90,7 @@ class ReportForm:
 
 @dataclass(frozen=True)
 class Report:
-    """One kind of report: its page, its name in the trail, and how to build it."""
+    """One kind of report: its name in the trail, its page's template, and its title."""
 
     kind: str
     template: str
@@ -128,17 +126,7 @@ def viewed_child_report(request: Request, auditing: Auditing, session: DatabaseS
         session,
         report=CHILD,
         form=form,
-        build=lambda reach: who_viewed_child(
-            session, child, since=form.since, until=form.until, actor_organisations=reach
-        ),
-        build_page=lambda reach: who_viewed_child_page(
-            session,
-            child,
-            page=form.page,
-            since=form.since,
-            until=form.until,
-            actor_organisations=reach,
-        ),
+        query=lambda: viewed_child_query(child, since=form.since, until=form.until),
         filters={"contactpoint_id": child},
         subject=None if form.problems else Subject.child(child),
     )
@@ -168,17 +156,7 @@ def user_activity_report(
         session,
         report=USER,
         form=form,
-        build=lambda reach: user_activity(
-            session, user_id, since=form.since, until=form.until, actor_organisations=reach
-        ),
-        build_page=lambda reach: user_activity_page(
-            session,
-            user_id,
-            page=form.page,
-            since=form.since,
-            until=form.until,
-            actor_organisations=reach,
-        ),
+        query=lambda: user_activity_query(user_id, since=form.since, until=form.until),
         filters={"user_id": user_id},
         subject=None if form.problems else Subject.user(user_id),
         refusal=lambda: user_out_of_reach(
@@ -197,12 +175,7 @@ def overrides_report(request: Request, auditing: Auditing, session: DatabaseSess
         session,
         report=OVERRIDES,
         form=form,
-        build=lambda reach: overrides(
-            session, since=form.since, until=form.until, actor_organisations=reach
-        ),
-        build_page=lambda reach: overrides_page(
-            session, page=form.page, since=form.since, until=form.until, actor_organisations=reach
-        ),
+        query=lambda: overrides_query(since=form.since, until=form.until),
         filters={},
     )
 
@@ -214,8 +187,7 @@ def _report(
     *,
     report: Report,
     form: ReportForm,
-    build: Callable[[frozenset[int] | None], list[ReportRow]],
-    build_page: Callable[[frozenset[int] | None], ReportPage],
+    query: Callable[[], ReportQuery],
     filters: Mapping[str, object],
     subject: Subject | None = None,
     refusal: Callable[[], str | None] = lambda: None,
@@ -230,10 +202,10 @@ def _report(
     as_csv = request.query_params.get("format") == "csv"
     shown: ReportPage | None = None
     if as_csv:
-        rows = build(reach)  # a download is always the whole report
+        rows = query().rows(session, actor_organisations=reach)  # always the whole report
     else:
         try:
-            shown = build_page(reach)
+            shown = query().page(session, number=form.page, actor_organisations=reach)
         except NoSuchPageError as error:
             plural = "" if error.pages == 1 else "s"
             message = NO_SUCH_PAGE.format(number=error.number, pages=error.pages, plural=plural)
