@@ -34,13 +34,13 @@ from contactpoint.access.passwords import (
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import (
     Principal,
-    Reach,
     Role,
     decide,
     may_grant,
     may_manage_user,
     require,
 )
+from contactpoint.access.reach import organisations_within_reach
 from contactpoint.access.sessions import end_all_sessions, end_sessions_acting_as
 from contactpoint.access.throttling import normalise_username
 from contactpoint.organisations.models import Organisation
@@ -345,13 +345,13 @@ def name_child_protection_officer(
 
 def list_users(session: Session, *, by: Principal) -> list[UserAccount]:
     """The users ``by`` may manage: their council's area's, or everyone's."""
-    decision = require(decide(by, Permission.ACCESS_USER_MANAGE))
+    require(decide(by, Permission.ACCESS_USER_MANAGE))
+    reached = organisations_within_reach(
+        session, principal=by, permission=Permission.ACCESS_USER_MANAGE
+    )
     query = select(UserAccount).join(UserAccount.organisation).order_by(UserAccount.username)
-    if decision.reach is Reach.COUNCIL:
-        query = query.where(
-            (Organisation.id == decision.council_id)
-            | (Organisation.council_id == decision.council_id)
-        )
+    if reached is not None:  # any reach short of national: only the organisations it reaches
+        query = query.where(Organisation.id.in_(sorted(reached)))
     return list(session.scalars(query))
 
 
