@@ -119,6 +119,7 @@ def acting(user: UserAccount, role: Role, **options):
             {
                 P.ACCESS_SELF_MANAGE,
                 P.FEEDS_LOAD_RUN,
+                P.FEEDS_LOAD_SUBMIT,
                 P.FEEDS_SOURCE_MANAGE,
                 P.QUALITY_REPORT_VIEW,
                 P.RETENTION_ARCHIVED_CHILD_VIEW,
