@@ -47,12 +47,12 @@ from contactpoint.web.audit_views import (
     Report,
     identifier_problem,
     organisations_in_reach,
-    page_query,
     user_out_of_reach,
 )
 from contactpoint.web.authorisation import Caller, problem, requires
 from contactpoint.web.dependencies import DatabaseSession, client_key
 from contactpoint.web.errors import error_response
+from contactpoint.web.paging import page_query
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

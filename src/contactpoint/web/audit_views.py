@@ -51,6 +51,7 @@ from contactpoint.identifiers.errors import InvalidIdentifierError
 from contactpoint.web.authorisation import requires
 from contactpoint.web.dependencies import DatabaseSession, client_key
 from contactpoint.web.pages import error_summary, render
+from contactpoint.web.paging import pagination
 from contactpoint.web.security import NO_STORE
 
 if TYPE_CHECKING:
@@ -228,41 +229,12 @@ def _report(
     context: dict[str, object] = {
         "rows": rows,
         "page": shown,
-        "pagination": pagination(request.query_params, shown),
+        "pagination": pagination(
+            request.query_params, shown, label="Pages of the report", anchor="#results"
+        ),
         "csv_query": _csv_query(request.query_params),
     }
     return _form_page(request, report, form, context)
-
-
-def pagination(query: QueryParams, page: ReportPage) -> dict[str, object] | None:
-    """The GOV.UK pagination component's parameters; None for a report of one page."""
-    if page.pages == 1:
-        return None
-
-    def href(number: int) -> str:
-        return "?" + page_query(query, number) + "#results"
-
-    # The first, the last, and the current page with its neighbours; gaps as ellipses.
-    shown = sorted({1, page.number - 1, page.number, page.number + 1, page.pages})
-    items: list[dict[str, object]] = []
-    previous = 0
-    for number in (n for n in shown if 1 <= n <= page.pages):
-        if number - previous > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "href": href(number), "current": number == page.number})
-        previous = number
-    params: dict[str, object] = {"items": items, "landmarkLabel": "Pages of the report"}
-    if page.number > 1:
-        params["previous"] = {"href": href(page.number - 1)}
-    if page.has_next:
-        params["next"] = {"href": href(page.number + 1)}
-    return params
-
-
-def page_query(query: QueryParams, number: int) -> str:
-    """The query string with ``page`` set to ``number`` (and everything else kept)."""
-    kept = [(name, value) for name, value in query.multi_items() if name != "page"]
-    return urlencode([*kept, ("page", str(number))])
 
 
 def _form_page(

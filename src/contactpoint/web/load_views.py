@@ -51,7 +51,6 @@ from contactpoint.feeds.reports import (
     LARGEST_PAGE,
     PROBLEMS_PAGE_SIZE,
     NoSuchPageError,
-    Page,
     SourceFieldError,
     UnknownLoadError,
     UnknownSourceError,
@@ -70,6 +69,7 @@ from contactpoint.web.authorisation import Guard, requires
 from contactpoint.web.dependencies import DatabaseSession, now_for
 from contactpoint.web.forms import FORM_TOKEN_FIELD, ForgedFormError, PostedForm, field
 from contactpoint.web.pages import error_summary, render
+from contactpoint.web.paging import pagination
 from contactpoint.web.sign_in_views import redirect
 
 if TYPE_CHECKING:
@@ -394,7 +394,11 @@ def source_page(
         loads = loads_of(session, by=by, source=source, page=number)
     except NoSuchPageError as error:
         return _not_found(request, f"{str(error).capitalize()}.")
-    context = {"source": source, "loads": loads, "pagination": _pagination(request, loads)}
+    context = {
+        "source": source,
+        "loads": loads,
+        "pagination": pagination(request.query_params, loads),
+    }
     return render(request, "sources/loads.html", context)
 
 
@@ -569,7 +573,7 @@ def load_page(
     context = {
         "report": report,
         "load": report.load,
-        "pagination": _pagination(request, report.problems),
+        "pagination": pagination(request.query_params, report.problems),
         "levels": list(Level),
     }
     return render(request, "loads/report.html", context)
@@ -583,31 +587,6 @@ def _page_number(request: Request) -> int | None:
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text[:8]) <= LARGEST_PAGE:
         return None
     return int(text)
-
-
-def _pagination(request: Request, page: Page[Any]) -> dict[str, object] | None:
-    """The GOV.UK pagination component's parameters; None for a single page."""
-    if page.pages == 1:
-        return None
-
-    def href(number: int) -> str:
-        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
-        return "?" + urlencode([*kept, ("page", str(number))])
-
-    shown = sorted({1, page.number - 1, page.number, page.number + 1, page.pages})
-    items: list[dict[str, object]] = []
-    previous = 0
-    for number in (n for n in shown if 1 <= n <= page.pages):
-        if number - previous > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "href": href(number), "current": number == page.number})
-        previous = number
-    params: dict[str, object] = {"items": items, "landmarkLabel": "Pages"}
-    if page.number > 1:
-        params["previous"] = {"href": href(page.number - 1)}
-    if page.has_next:
-        params["next"] = {"href": href(page.number + 1)}
-    return params
 
 
 def _not_found(request: Request, message: str) -> Response:

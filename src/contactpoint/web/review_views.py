@@ -32,6 +32,7 @@ from contactpoint.web.authorisation import requires
 from contactpoint.web.dependencies import DatabaseSession
 from contactpoint.web.forms import PostedForm
 from contactpoint.web.pages import error_summary, render
+from contactpoint.web.paging import pagination
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from contactpoint.access.policy import Principal
-    from contactpoint.linkage.review import QueuePage
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,7 +62,7 @@ def queue_page(request: Request, reviewing: Reviewing, session: DatabaseSession)
     except NoSuchPageError as error:
         status = HTTPStatus.BAD_REQUEST if error.number < 1 else HTTPStatus.NOT_FOUND
         return _problem_page(request, status, str(error).capitalize() + ".")
-    context = {"queue": queue, "pagination": _pagination(queue)}
+    context = {"queue": queue, "pagination": pagination(request.query_params, queue)}
     return render(request, "review/queue.html", context)
 
 
@@ -175,23 +175,6 @@ def _chosen_records(form: FormData | None) -> list[int] | None:
             return None
         chosen.append(int(value))
     return chosen
-
-
-def _pagination(queue: QueuePage) -> dict[str, object] | None:
-    """The GOV.UK pagination component's parameters; None for a queue of one page."""
-    if queue.pages == 1:
-        return None
-    items = [
-        {"number": n, "href": f"{REVIEW_PATH}?page={n}", "current": n == queue.number}
-        for n in range(1, queue.pages + 1)
-        if n in {1, queue.number - 1, queue.number, queue.number + 1, queue.pages}
-    ]
-    pagination: dict[str, object] = {"items": items}
-    if queue.number > 1:
-        pagination["previous"] = {"href": f"{REVIEW_PATH}?page={queue.number - 1}"}
-    if queue.has_next:
-        pagination["next"] = {"href": f"{REVIEW_PATH}?page={queue.number + 1}"}
-    return pagination
 
 
 def _problem_page(request: Request, status: HTTPStatus, message: str) -> Response:
