@@ -1,6 +1,11 @@
 """Name normalisation, so that spellings of one name compare equal."""
 
 import unicodedata
+from functools import lru_cache
+
+# Names repeat a great deal (a million children share a few tens of thousands of
+# names), and linkage normalises each one many times over: the results are kept.
+_CACHED_NAMES = 1 << 17
 
 # Removed before and after NFKC: before, because NFKC turns the acute accent
 # into a space plus a combining mark; after, for compatibility forms such as
@@ -61,6 +66,7 @@ def _ascii_table() -> dict[int, str | None]:
 _ASCII_TABLE = _ascii_table()
 
 
+@lru_cache(maxsize=_CACHED_NAMES)
 def normalise_name(value: str) -> str:
     """Lower-case ASCII words separated by single spaces, for matching.
 
@@ -79,11 +85,13 @@ def _normalised_in_full(value: str) -> str:
     return " ".join("".join(_folded_char(char) for char in text).split())
 
 
+@lru_cache(maxsize=_CACHED_NAMES)
 def name_tokens(value: str) -> tuple[str, ...]:
     """The words of the normalised name."""
     return tuple(normalise_name(value).split())
 
 
+@lru_cache(maxsize=_CACHED_NAMES)
 def compact_name(value: str) -> str:
     """The normalised name with no spaces: "Barton-Singh" matches "BartonSingh"."""
     return normalise_name(value).replace(" ", "")

@@ -37,6 +37,7 @@ from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import ChildRow, child_from_payload
 from contactpoint.storage.models import table_of
+from contactpoint.storage.queries import one_of
 from contactpoint.vocabulary import ShieldReason
 
 if TYPE_CHECKING:
@@ -304,14 +305,16 @@ def _candidates(session: Session, keys: set[str]) -> dict[str, list[_Candidate]]
         return {}
     pairs = list(
         session.execute(
-            select(LinkageKey.key, LinkageKey.source_record_id).where(LinkageKey.key.in_(keys))
+            select(LinkageKey.key, LinkageKey.source_record_id).where(
+                one_of(session, LinkageKey.key, keys)
+            )
         )
     )
     ids = {record_id for _, record_id in pairs}
     records: dict[int, _Candidate] = {}
     if ids:
         statement = select(SourceRecord.id, SourceRecord.child_id, SourceRecord.payload).where(
-            SourceRecord.id.in_(ids),
+            one_of(session, SourceRecord.id, ids),
             SourceRecord.status == SourceRecordStatus.LIVE,
             SourceRecord.feed == Feed.CHILDREN,
             SourceRecord.child_id.is_not(None),
