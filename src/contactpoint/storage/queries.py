@@ -10,11 +10,10 @@ from sqlalchemy import String, any_, bindparam, column, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-    from sqlalchemy.sql.elements import ColumnElement
+    from sqlalchemy.orm import QueryableAttribute, Session
 
 
-def one_of(session: Session, column_: ColumnElement[Any], values: Collection[object]) -> Any:
+def one_of(session: Session, column_: QueryableAttribute[Any], values: Collection[object]) -> Any:
     """``column IN values`` sent as ONE parameter, however many values there are.
 
     An ordinary ``in_()`` binds each value separately: for the thousands of
@@ -24,6 +23,6 @@ def one_of(session: Session, column_: ColumnElement[Any], values: Collection[obj
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return column_ == any_(bindparam(None, list(values), type_=ARRAY(column_.type)))
+        return column_ == any_(bindparam(None, list(values), type_=ARRAY(column_.expression.type)))
     listed = func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
     return column_.in_(select(column("value")).select_from(listed))
