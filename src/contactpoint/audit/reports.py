@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import math
 from collections.abc import Collection, Iterable
 from dataclasses import astuple, dataclass, fields
-from typing import IO, Any, Final
+from typing import IO, Any, Final, TypeAlias
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from contactpoint.audit.events import ActorKind, EventType, Outcome, SubjectKind
 from contactpoint.audit.models import AuditEventDetails, AuditEventRow
 from contactpoint.identifiers.contactpoint_id import normalise_contactpoint_id
+from contactpoint.storage.paging import NoSuchPageError, Page, read_page
 
 __all__ = [
     "PAGE_SIZE",
@@ -71,33 +71,11 @@ class ReportRow:
     details: str | None  # canonical JSON; None once redacted
 
 
-@dataclass(frozen=True)
-class ReportPage:
-    """Page ``number`` (from 1) of a report of ``total`` events, ``size`` to a page."""
+ReportPage: TypeAlias = Page[ReportRow]
+"""Page ``number`` (from 1) of a report of ``total`` events, ``size`` to a page."""
 
-    rows: list[ReportRow]
-    number: int
-    size: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        """How many pages the report has; an empty report has one, with no rows."""
-        return max(1, math.ceil(self.total / self.size))
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-
-class NoSuchPageError(ValueError):
-    """A page number below 1 or beyond the report's last page; the message says which."""
-
-    def __init__(self, number: int, *, pages: int) -> None:
-        plural = "" if pages == 1 else "s"
-        super().__init__(f"there is no page {number}: the report has {pages} page{plural}")
-        self.number = number
-        self.pages = pages
+# How a refused page number names the report: "the report has 3 pages".
+_WHOLE: Final = "the report has"
 
 
 def report_columns() -> tuple[str, ...]:
@@ -118,23 +96,18 @@ def _window(since: dt.date | None, until: dt.date | None) -> list[ColumnElement[
     return conditions
 
 
-def _rows(
-    session: Session,
-    conditions: tuple[ColumnElement[bool], ...],
-    *,
-    offset: int = 0,
-    limit: int | None = None,
-) -> list[ReportRow]:
+def _statement(conditions: tuple[ColumnElement[bool], ...]) -> Select[*tuple[Any, ...]]:
     columns = [getattr(AuditEventRow, name) for name in report_columns()[:-1]]
-    found = session.execute(
+    return (
         select(*columns, AuditEventDetails.details)
         .outerjoin(AuditEventDetails, AuditEventDetails.sequence == AuditEventRow.sequence)
         .where(*conditions)
         .order_by(AuditEventRow.sequence)
-        .offset(offset)
-        .limit(limit)
     )
-    return [ReportRow(**row._asdict()) for row in found]
+
+
+def _report_row(found: tuple[Any, ...]) -> ReportRow:
+    return ReportRow(*found)  # the statement selects the columns in the row's order
 
 
 @dataclass(frozen=True, eq=False)  # SQL conditions compare into SQL, not into a bool
@@ -147,7 +120,8 @@ class ReportQuery:
         self, session: Session, *, actor_organisations: Collection[int] | None = None
     ) -> list[ReportRow]:
         """The whole report. ``actor_organisations``: only events by users of these (None: all)."""
-        return _rows(session, self._within(actor_organisations))
+        found = session.execute(_statement(self._within(actor_organisations)))
+        return [_report_row(row) for row in found]
 
     def page(
         self,
@@ -158,20 +132,9 @@ class ReportQuery:
         actor_organisations: Collection[int] | None = None,
     ) -> ReportPage:
         """Page ``number``; :class:`NoSuchPageError` below 1 or past the last page."""
-        if size < 1:
-            raise ValueError(f"a page holds at least 1 event, not {size}")
-        within = self._within(actor_organisations)
-        total = session.scalar(
-            select(func.count())
-            .select_from(AuditEventRow)
-            .outerjoin(AuditEventDetails, AuditEventDetails.sequence == AuditEventRow.sequence)
-            .where(*within)
-        )
-        page = ReportPage(rows=[], number=number, size=size, total=int(total or 0))
-        if not 1 <= number <= page.pages:
-            raise NoSuchPageError(number, pages=page.pages)
-        rows = _rows(session, within, offset=(number - 1) * size, limit=size)
-        return ReportPage(rows=rows, number=number, size=size, total=page.total)
+        statement = _statement(self._within(actor_organisations))
+        found = read_page(session, statement, number=number, size=size, whole=_WHOLE)
+        return found.map(_report_row)
 
     def _within(
         self, actor_organisations: Collection[int] | None

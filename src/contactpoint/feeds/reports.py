@@ -19,9 +19,8 @@ the column and what is wrong), so a report holds no personal data.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from sqlalchemy import func, select
 
@@ -42,14 +41,37 @@ from contactpoint.feeds.sources import (
 )
 from contactpoint.organisations.models import Organisation
 from contactpoint.provenance.models import Source, SourceKind
+from contactpoint.storage.paging import NoSuchPageError, Page, page_of, read_page
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
 
-    from sqlalchemy.orm import InstrumentedAttribute, Session
-    from sqlalchemy.sql import ColumnElement
+    from sqlalchemy.orm import Session
 
     from contactpoint.access.policy import Principal
+
+# The page type, its refusal and page_of are storage.paging's, named here too for the pages.
+__all__ = [
+    "LARGEST_PAGE",
+    "LOADS_PAGE_SIZE",
+    "NATIONAL",
+    "PROBLEMS_PAGE_SIZE",
+    "LoadReportPage",
+    "NoSuchPageError",
+    "Page",
+    "SourceFieldError",
+    "SourceSummary",
+    "UnknownLoadError",
+    "UnknownSourceError",
+    "counts_of",
+    "load_report",
+    "loads_of",
+    "may_register_national",
+    "page_of",
+    "register_source",
+    "source_for_loads",
+    "sources_within_reach",
+]
 
 LOADS_PAGE_SIZE: Final = 25
 PROBLEMS_PAGE_SIZE: Final = 100
@@ -73,35 +95,6 @@ class UnknownSourceError(SourceError):
 
 class UnknownLoadError(LookupError):
     """No load has that id."""
-
-
-class NoSuchPageError(ValueError):
-    """A page number below 1 or past the last page; the message says which."""
-
-    def __init__(self, number: int, *, pages: int) -> None:
-        plural = "" if pages == 1 else "s"
-        super().__init__(f"there is no page {number}: there are {pages} page{plural}")
-        self.number = number
-        self.pages = pages
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[Row]):
-    """Page ``number`` (from 1) of ``total`` rows, ``size`` to a page."""
-
-    rows: list[Row]
-    number: int
-    size: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        """How many pages there are; nothing at all is one empty page."""
-        return max(1, math.ceil(self.total / self.size))
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,17 +233,12 @@ def loads_of(
 ) -> Page[FeedLoad]:
     """One page of the source's loads, newest first."""
     require(decide(by, Permission.FEEDS_LOAD_RUN, target=source_target(source)))
-    condition = FeedLoad.source_id == source.id
-    total = _count(session, FeedLoad.id, condition)
-    _check_page(page, total=total, size=size)
-    rows = session.scalars(
+    newest_first = (
         select(FeedLoad)
-        .where(condition)
+        .where(FeedLoad.source_id == source.id)
         .order_by(FeedLoad.started_at.desc(), FeedLoad.id.desc())
-        .offset((page - 1) * size)
-        .limit(size)
     )
-    return Page(list(rows), number=page, size=size, total=total)
+    return read_page(session, newest_first, number=page, size=size).map(_only)
 
 
 def load_report(
@@ -274,19 +262,15 @@ def load_report(
     conditions = [FeedLoadProblem.load_id == load.id]
     if level is not None:
         conditions.append(FeedLoadProblem.level == level)
-    total = _count(session, FeedLoadProblem.id, *conditions)
-    _check_page(page, total=total, size=size)
-    problems = session.scalars(
+    in_line_order = (
         select(FeedLoadProblem)
         .where(*conditions)
         .order_by(FeedLoadProblem.line, FeedLoadProblem.id)
-        .offset((page - 1) * size)
-        .limit(size)
     )
     return LoadReportPage(
         load=load,
         counts=counts_of(load),
-        problems=Page(list(problems), number=page, size=size, total=total),
+        problems=read_page(session, in_line_order, number=page, size=size).map(_only),
         level=level,
         problems_by_level=_by_level(session, load),
     )
@@ -316,21 +300,5 @@ def _by_level(session: Session, load: FeedLoad) -> dict[Level, int]:
     return {level: int(counted.get(level, 0)) for level in Level}
 
 
-def _count(
-    session: Session, column: InstrumentedAttribute[int], *conditions: ColumnElement[bool]
-) -> int:
-    statement = select(func.count(column)).where(*conditions)
-    return int(session.scalar(statement) or 0)
-
-
-def _check_page(number: int, *, total: int, size: int) -> None:
-    pages = max(1, math.ceil(total / size))
-    if not 1 <= number <= pages:
-        raise NoSuchPageError(number, pages=pages)
-
-
-def page_of(rows: Sequence[Row], *, number: int, size: int) -> Page[Row]:
-    """A page of rows held in memory (a dry run's problems, which are never stored)."""
-    _check_page(number, total=len(rows), size=size)
-    start = (number - 1) * size
-    return Page(list(rows[start : start + size]), number=number, size=size, total=len(rows))
+def _only(row: tuple[Row]) -> Row:
+    return row[0]
