@@ -13,7 +13,6 @@ from contactpoint.access.audit_trail import actor_for
 from contactpoint.access.policy import AccessDeniedError, Role, principal_for_user
 from contactpoint.audit.events import EventType, record_view_event
 from contactpoint.audit.models import AuditEventDetails, AuditEventRow
-from contactpoint.audit.reports import NoSuchPageError
 from contactpoint.audit.services import record
 from contactpoint.directory.models import Child, ChildAddress, ChildName, Shield
 from contactpoint.directory.services import find_child
@@ -21,6 +20,7 @@ from contactpoint.linkage.decisions import DEFAULT_THRESHOLDS
 from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem, ReviewStatus
 from contactpoint.linkage.review import (
     AlreadyDecidedError,
+    NoSuchPageError,
     NoSuchReviewItemError,
     SplitError,
     accept_match,
@@ -50,18 +50,18 @@ def test_the_queue_holds_the_councils_open_items_oldest_first_and_pages(director
         with pytest.raises(NoSuchPageError):
             review_queue(session, by=directory.principal(), page=3, size=1)
 
-    assert [entry.item_id for entry in queue.entries] == items
+    assert [entry.item_id for entry in queue.rows] == items
     assert all(DEFAULT_THRESHOLDS.review <= e.match_weight < DEFAULT_THRESHOLDS.link
-               for e in queue.entries)  # fmt: skip
-    assert {entry.source for entry in queue.entries} == {"school"}
-    assert (first.pages, [e.item_id for e in second.entries]) == (2, items[1:])
+               for e in queue.rows)  # fmt: skip
+    assert {entry.source for entry in queue.rows} == {"school"}
+    assert (first.pages, [e.item_id for e in second.rows]) == (2, items[1:])
 
 
 def test_a_team_of_another_council_sees_nothing_and_cannot_open_an_item(directory):
     [item, _] = directory.load_pairs()
     stranger = directory.principal(directory.other_team_user_id)
     with directory.sessions() as session:
-        assert review_queue(session, by=stranger).entries == []
+        assert review_queue(session, by=stranger).rows == []
         with pytest.raises(AccessDeniedError, match="only in your council's area"):
             review_evidence(session, by=stranger, item_id=item)
         with pytest.raises(AccessDeniedError):
@@ -259,7 +259,7 @@ def test_a_split_that_makes_no_sense_is_refused_with_a_reason(directory, choose)
 def test_the_operator_reaches_every_item(directory):
     items = directory.load_pairs()
     with directory.sessions() as session:
-        assert [e.item_id for e in review_queue(session, by=OPERATOR).entries] == items
+        assert [e.item_id for e in review_queue(session, by=OPERATOR).rows] == items
 
 
 def _last_event(session) -> dict:

@@ -21,8 +21,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from contactpoint.access.permissions import Permission
-from contactpoint.audit.reports import NoSuchPageError
 from contactpoint.linkage.review import (
+    NoSuchPageError,
     ReviewError,
     accept_match,
     reject_match,
@@ -138,7 +138,7 @@ def queue(
         found = review_queue(session, by=caller, page=page)
     except NoSuchPageError as error:
         return problem(request, HTTPStatus.NOT_FOUND, str(error))
-    items = [QueueEntryOut(**asdict(entry)) for entry in found.entries]
+    items = [QueueEntryOut(**asdict(entry)) for entry in found.rows]
     return QueueOut(items=items, page=found.number, pages=found.pages, total=found.total)
 
 

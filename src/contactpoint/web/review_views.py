@@ -17,8 +17,8 @@ from fastapi import APIRouter, Request
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.sessions import ActiveSession
-from contactpoint.audit.reports import NoSuchPageError
 from contactpoint.linkage.review import (
+    NoSuchPageError,
     ReviewError,
     accept_match,
     child_records,

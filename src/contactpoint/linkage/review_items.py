@@ -1,0 +1,162 @@
+"""What every step of the review queue shares: its refusals, the item and its children, who
+may see them, and how a person's decision is signed.
+
+An item names children by the ids they had when the record was held; a child may
+since have been merged away, so :func:`surviving_child` follows it to the child it is now.
+The hidden details of a shielded child need ``directory:shielded_child:view`` within
+the shield's council (:func:`require_shield_views`), on top of ``linkage:review:work``
+within the item's council (:func:`review_item`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy import select
+
+from contactpoint.access.permissions import Permission
+from contactpoint.access.policy import Target, decide, require
+from contactpoint.audit.events import ActorKind
+from contactpoint.directory.models import Child, Involvement, Shield
+from contactpoint.directory.source_values import VALUE_TABLES
+from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem, ReviewStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.orm import Session
+
+    from contactpoint.access.policy import Principal
+
+__all__ = [
+    "MOVED_WITH_CHILD",
+    "PERSON_MODEL",
+    "REVIEW",
+    "AlreadyDecidedError",
+    "NoSuchChildError",
+    "NoSuchReviewItemError",
+    "ReviewError",
+    "copy_shield",
+    "decided_by",
+    "held_decision",
+    "open_review_item",
+    "require_shield_views",
+    "review_item",
+    "surviving_child",
+]
+
+PERSON_MODEL: Final = "person"  # the model version of a decision a person made
+REVIEW: Final = Permission.LINKAGE_REVIEW_WORK
+MOVED_WITH_CHILD: Final = (*VALUE_TABLES, Involvement)  # the rows a source record takes along
+_SHIELDED: Final = Permission.DIRECTORY_SHIELDED_CHILD_VIEW
+
+
+class ReviewError(Exception):
+    """A request the queue cannot carry out; ``status`` is the HTTP answer that fits."""
+
+    status = 400
+
+
+class NoSuchReviewItemError(ReviewError):
+    status = 404
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"There is no review item {item_id}.")
+
+
+class NoSuchChildError(ReviewError):
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__("There is no child with that ContactPoint ID.")
+
+
+class AlreadyDecidedError(ReviewError):
+    status = 409
+
+
+def review_item(session: Session, *, by: Principal, item_id: int, lock: bool = False) -> ReviewItem:
+    """The item, if ``by`` may work the queue of its council."""
+    item = session.get(ReviewItem, item_id, with_for_update=lock)
+    if item is None:
+        raise NoSuchReviewItemError(item_id)
+    require(decide(by, REVIEW, target=Target(organisation_id=None, council_id=item.council_id)))
+    return item
+
+
+def open_review_item(session: Session, *, by: Principal, item_id: int) -> ReviewItem:
+    """The item, locked for a decision; :class:`AlreadyDecidedError` once decided."""
+    item = review_item(session, by=by, item_id=item_id, lock=True)
+    if item.status is not ReviewStatus.OPEN:
+        decided = item.status.value.replace("_", " ")
+        raise AlreadyDecidedError(f"Review item {item_id} has already been decided: {decided}.")
+    return item
+
+
+def surviving_child(session: Session, child_id: int) -> Child:
+    """The child, or the child it was merged into (merges collapse chains; loop-safe)."""
+    child = session.get(Child, child_id)
+    seen: set[int] = set()
+    while child is not None and child.merged_into_id is not None and child.id not in seen:
+        seen.add(child.id)
+        child = session.get(Child, child.merged_into_id)
+    if child is None:  # foreign keys make this impossible
+        raise NoSuchChildError
+    return child
+
+
+def require_shield_views(session: Session, *, by: Principal, children: Sequence[Child]) -> bool:
+    """Refuse unless ``by`` may see the hidden details of each shielded child; any shielded."""
+    shielded = False
+    for child in children:
+        shield = _open_shield(session, child)
+        if shield is not None:
+            shielded = True
+            require(decide(by, _SHIELDED, target=Target(None, council_id=shield.council_id)))
+    return shielded
+
+
+def held_decision(session: Session, item: ReviewItem) -> LinkDecision | None:
+    """The model's decision that held the item's record for review (the newest, if several)."""
+    return session.scalar(
+        select(LinkDecision)
+        .where(
+            LinkDecision.source_record_id == item.source_record_id,
+            LinkDecision.outcome == LinkOutcome.HELD_FOR_REVIEW,
+        )
+        .order_by(LinkDecision.id.desc())
+        .limit(1)
+    )
+
+
+def decided_by(by: Principal) -> str:
+    """Who decided, by identifier: ``user:12``; the operator by account, a system by name."""
+    if by.user_id is not None:
+        return f"user:{by.user_id}"
+    kind = ActorKind.OPERATOR.value if by.kind.value == "operator" else ActorKind.SERVICE.value
+    return f"{kind}:{by.name}"[:200]
+
+
+def copy_shield(session: Session, *, from_child: Child, to_child: Child) -> None:
+    """No shield is lost: a shield of ``from_child`` shields ``to_child`` too, if not already."""
+    shield = _open_shield(session, from_child)
+    if shield is None or _open_shield(session, to_child) is not None:
+        return
+    today = dt.datetime.now(dt.UTC).date()
+    session.add(
+        Shield(
+            child_id=to_child.id,
+            council_id=shield.council_id,
+            reason=shield.reason,
+            started_on=today,
+            review_on=max(shield.review_on, today),
+        )
+    )
+    session.flush()
+
+
+def _open_shield(session: Session, child: Child) -> Shield | None:
+    return session.scalar(
+        select(Shield).where(Shield.child_id == child.id, Shield.ended_on.is_(None))
+    )
