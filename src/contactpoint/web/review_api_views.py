@@ -34,7 +34,11 @@ from contactpoint.web.authorisation import Caller, problem, requires
 from contactpoint.web.dependencies import DatabaseSession
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
     from starlette.responses import Response
+
+    from contactpoint.access.policy import Principal
+    from contactpoint.linkage.review import MatchDecision
 
 router = APIRouter(tags=["review"])
 
@@ -156,25 +160,13 @@ def evidence(request: Request, item_id: int, caller: Caller, session: DatabaseSe
 @router.post(API_REVIEW + "/{item_id}/accept", dependencies=REVIEWING, response_model=DecidedOut)
 def accept(request: Request, item_id: int, caller: Caller, session: DatabaseSession) -> Any:
     """Merge the provisional child into the candidate."""
-    try:
-        survivor = accept_match(session, by=caller, item_id=item_id)
-    except ReviewError as error:
-        session.rollback()
-        return _refused(request, error)
-    session.commit()
-    return DecidedOut(item_id=item_id, status="merged", contactpoint_id=survivor.contactpoint_id)
+    return _decide(request, session, caller, item_id, accept_match, status="merged")
 
 
 @router.post(API_REVIEW + "/{item_id}/reject", dependencies=REVIEWING, response_model=DecidedOut)
 def reject(request: Request, item_id: int, caller: Caller, session: DatabaseSession) -> Any:
     """Keep the two children separate."""
-    try:
-        kept = reject_match(session, by=caller, item_id=item_id)
-    except ReviewError as error:
-        session.rollback()
-        return _refused(request, error)
-    session.commit()
-    return DecidedOut(item_id=item_id, status="kept_separate", contactpoint_id=kept.contactpoint_id)
+    return _decide(request, session, caller, item_id, reject_match, status="kept_separate")
 
 
 @router.post(
@@ -200,6 +192,25 @@ def split(
         return _refused(request, error)
     session.commit()
     return SplitOut(**asdict(result))
+
+
+def _decide(
+    request: Request,
+    session: Session,
+    caller: Principal,
+    item_id: int,
+    decision: MatchDecision,
+    *,
+    status: str,
+) -> DecidedOut | Response:
+    """Decide the item (the service asks the policy); the outcome, or problem details."""
+    try:
+        child = decision(session, by=caller, item_id=item_id)
+    except ReviewError as error:
+        session.rollback()
+        return _refused(request, error)
+    session.commit()
+    return DecidedOut(item_id=item_id, status=status, contactpoint_id=child.contactpoint_id)
 
 
 def _refused(request: Request, error: ReviewError) -> Response:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from contactpoint.access.policy import Principal
+    from contactpoint.linkage.review import MatchDecision
 
 router = APIRouter(include_in_schema=False)
 
@@ -82,28 +83,14 @@ def item_page(
 def accept_from_page(
     request: Request, item_id: int, reviewing: Reviewing, session: DatabaseSession
 ) -> Response:
-    try:
-        survivor = accept_match(session, by=reviewing.principal, item_id=item_id)
-    except ReviewError as error:
-        session.rollback()
-        return _problem_page(request, HTTPStatus(error.status), str(error))
-    session.commit()
-    context = {"item_id": item_id, "merged": True, "contactpoint_id": survivor.contactpoint_id}
-    return render(request, "review/decided.html", context)
+    return _decide(request, session, reviewing.principal, item_id, accept_match, merged=True)
 
 
 @router.post(REVIEW_PATH + "/{item_id}/reject")
 def reject_from_page(
     request: Request, item_id: int, reviewing: Reviewing, session: DatabaseSession
 ) -> Response:
-    try:
-        kept = reject_match(session, by=reviewing.principal, item_id=item_id)
-    except ReviewError as error:
-        session.rollback()
-        return _problem_page(request, HTTPStatus(error.status), str(error))
-    session.commit()
-    context = {"item_id": item_id, "merged": False, "contactpoint_id": kept.contactpoint_id}
-    return render(request, "review/decided.html", context)
+    return _decide(request, session, reviewing.principal, item_id, reject_match, merged=False)
 
 
 @router.get(SPLIT_PATH)
@@ -138,6 +125,26 @@ def split_from_page(
         return _split_form(request, session, reviewing.principal, contactpoint_id, problems)
     session.commit()
     return render(request, "review/split-done.html", {"result": result})
+
+
+def _decide(
+    request: Request,
+    session: Session,
+    by: Principal,
+    item_id: int,
+    decision: MatchDecision,
+    *,
+    merged: bool,
+) -> Response:
+    """Decide the item (the service asks the policy); the outcome's page, or why not."""
+    try:
+        child = decision(session, by=by, item_id=item_id)
+    except ReviewError as error:
+        session.rollback()
+        return _problem_page(request, HTTPStatus(error.status), str(error))
+    session.commit()
+    context = {"item_id": item_id, "merged": merged, "contactpoint_id": child.contactpoint_id}
+    return render(request, "review/decided.html", context)
 
 
 def _split_form(
