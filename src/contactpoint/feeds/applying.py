@@ -166,7 +166,10 @@ class _ChildChunk:
         ids = [found[row.record_id] for row in rows]
         for record_id in ids:
             self.outcome.inserted(record_id)
-        arrivals = [Arrival(record_id, row) for record_id, row in zip(ids, rows, strict=True)]
+        arrivals = [
+            Arrival(record_id, row, digest)
+            for record_id, (row, _, digest) in zip(ids, self.arrivals, strict=True)
+        ]
         results = self.linker.link(self.session, arrivals, source=self.source)
         self.outcome.counts.linked(results)
         self.session.execute(

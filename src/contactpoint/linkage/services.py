@@ -23,6 +23,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import delete, func, insert, select
@@ -57,6 +58,7 @@ class Arrival:
 
     source_record_id: int
     row: ChildRow
+    content_hash: str | None = None  # the record's digest, when the caller has it
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,38 @@ class _Chunk:
     by_key: dict[str, list[_Candidate]] = field(default_factory=lambda: defaultdict(list))
 
 
+CACHED_RECORDS = 100_000
+
+
+class _RecordCache:
+    """Linkage records already built, by source record id, while their content is the same.
+
+    Building a candidate's record (its payload read, its names normalised) costs
+    more than scoring it, and a load meets the same candidates chunk after chunk,
+    and its own earlier records most of all. An entry is used only while the
+    record's content hash is unchanged; the oldest quarter goes when it is full,
+    so memory stays bounded however large the load.
+    """
+
+    def __init__(self, size: int = CACHED_RECORDS) -> None:
+        self.size = size
+        self._held: dict[int, tuple[str, LinkageRecord]] = {}
+
+    def get(self, source_record_id: int, content_hash: str | None) -> LinkageRecord | None:
+        held = self._held.get(source_record_id)
+        if held is None or content_hash is None or held[0] != content_hash:
+            return None
+        return held[1]
+
+    def put(self, source_record_id: int, content_hash: str | None, record: LinkageRecord) -> None:
+        if content_hash is None:
+            return
+        if len(self._held) >= self.size:
+            for oldest in list(islice(self._held, max(1, self.size // 4))):
+                del self._held[oldest]
+        self._held[source_record_id] = (content_hash, record)
+
+
 class DirectoryLinker:
     """The product's linker: the trained model over the directory's blocking keys."""
 
@@ -173,13 +207,14 @@ class DirectoryLinker:
         self.model = model
         self._sized: Model | None = None  # the model with its prior for this directory's size
         self.thresholds = thresholds if thresholds is not None else DEFAULT_THRESHOLDS
+        self._records = _RecordCache()
 
     def link(
         self, session: Session, arrivals: Sequence[Arrival], *, source: Source
     ) -> list[LinkResult]:
         records = [record_for_row(arrival.row) for arrival in arrivals]
         keys = [blocking_keys(record) for record in records]
-        held = _candidates(session, set().union(*keys) if keys else set())
+        held = _candidates(session, set().union(*keys) if keys else set(), self._records)
         shielded = _shielded(session, {c.child_id for found in held.values() for c in found})
         chunk = _Chunk()
         writer = _Writer(session, source=source, model_version=self.model.version)
@@ -197,6 +232,7 @@ class DirectoryLinker:
                     _Candidate(arrival.source_record_id, result.child_id, record)
                 )
             writer.keys(arrival.source_record_id, record_keys)
+            self._records.put(arrival.source_record_id, arrival.content_hash, record)
         ids = writer.flush()
         return [
             LinkResult(ids.get(r.child_id, r.child_id), r.new_child, r.held_for_review)
@@ -299,7 +335,9 @@ def _unique(candidates: Iterable[_Candidate]) -> list[_Candidate]:
     return list(seen.values())
 
 
-def _candidates(session: Session, keys: set[str]) -> dict[str, list[_Candidate]]:
+def _candidates(
+    session: Session, keys: set[str], cache: _RecordCache
+) -> dict[str, list[_Candidate]]:
     """The live child records that share each key, with their linkage records."""
     if not keys:
         return {}
@@ -313,16 +351,31 @@ def _candidates(session: Session, keys: set[str]) -> dict[str, list[_Candidate]]
     ids = {record_id for _, record_id in pairs}
     records: dict[int, _Candidate] = {}
     if ids:
-        statement = select(SourceRecord.id, SourceRecord.child_id, SourceRecord.payload).where(
+        statement = select(SourceRecord.id, SourceRecord.child_id, SourceRecord.content_hash).where(
             one_of(session, SourceRecord.id, ids),
             SourceRecord.status == SourceRecordStatus.LIVE,
             SourceRecord.feed == Feed.CHILDREN,
             SourceRecord.child_id.is_not(None),
         )
-        for record_id, child_id, text in session.execute(statement):
-            if text is not None and child_id is not None:
-                row = child_from_payload(text)
-                records[record_id] = _Candidate(record_id, child_id, record_for_row(row))
+        unbuilt: dict[int, tuple[int, str | None]] = {}
+        for record_id, child_id, digest in session.execute(statement):
+            if child_id is None:  # excluded by the query; says so to the type checker
+                continue
+            record = cache.get(record_id, digest)
+            if record is None:
+                unbuilt[record_id] = (child_id, digest)
+            else:
+                records[record_id] = _Candidate(record_id, child_id, record)
+        if unbuilt:
+            payloads = select(SourceRecord.id, SourceRecord.payload).where(
+                one_of(session, SourceRecord.id, unbuilt)
+            )
+            for record_id, text in session.execute(payloads):
+                if text is not None:
+                    child_id, digest = unbuilt[record_id]
+                    record = record_for_row(child_from_payload(text))
+                    cache.put(record_id, digest, record)
+                    records[record_id] = _Candidate(record_id, child_id, record)
     found: dict[str, list[_Candidate]] = defaultdict(list)
     for key, record_id in pairs:
         if record_id in records:
