@@ -38,7 +38,7 @@ from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import ChildRow, child_from_payload
 from contactpoint.storage.models import table_of
-from contactpoint.storage.queries import one_of
+from contactpoint.storage.queries import insert_tuples, one_of
 from contactpoint.vocabulary import ShieldReason
 
 if TYPE_CHECKING:
@@ -300,12 +300,15 @@ class DirectoryLinker:
 def index_records(session: Session, records: Sequence[Arrival]) -> None:
     """Put these records' blocking keys in the index, so later records find them."""
     rows = [
-        {"key": key, "source_record_id": arrival.source_record_id}
+        (key, arrival.source_record_id)
         for arrival in records
         for key in blocking_keys(record_for_row(arrival.row))
     ]
-    if rows:
-        session.execute(insert(table_of(LinkageKey)), rows)
+    _insert_keys(session, rows)
+
+
+def _insert_keys(session: Session, rows: Sequence[tuple[str, int]]) -> None:
+    insert_tuples(session, LinkageKey.__tablename__, ("key", "source_record_id"), rows)
 
 
 # Shields that guard a new identity (adoption; protection under a new name): a record of
@@ -348,39 +351,49 @@ def _candidates(
             )
         )
     )
-    ids = {record_id for _, record_id in pairs}
-    records: dict[int, _Candidate] = {}
-    if ids:
-        statement = select(SourceRecord.id, SourceRecord.child_id, SourceRecord.content_hash).where(
-            one_of(session, SourceRecord.id, ids),
-            SourceRecord.status == SourceRecordStatus.LIVE,
-            SourceRecord.feed == Feed.CHILDREN,
-            SourceRecord.child_id.is_not(None),
-        )
-        unbuilt: dict[int, tuple[int, str | None]] = {}
-        for record_id, child_id, digest in session.execute(statement):
-            if child_id is None:  # excluded by the query; says so to the type checker
-                continue
-            record = cache.get(record_id, digest)
-            if record is None:
-                unbuilt[record_id] = (child_id, digest)
-            else:
-                records[record_id] = _Candidate(record_id, child_id, record)
-        if unbuilt:
-            payloads = select(SourceRecord.id, SourceRecord.payload).where(
-                one_of(session, SourceRecord.id, unbuilt)
-            )
-            for record_id, text in session.execute(payloads):
-                if text is not None:
-                    child_id, digest = unbuilt[record_id]
-                    record = record_for_row(child_from_payload(text))
-                    cache.put(record_id, digest, record)
-                    records[record_id] = _Candidate(record_id, child_id, record)
+    records = _live_records(session, {record_id for _, record_id in pairs}, cache)
     found: dict[str, list[_Candidate]] = defaultdict(list)
     for key, record_id in pairs:
         if record_id in records:
             found[key].append(records[record_id])
     return found
+
+
+def _live_records(session: Session, ids: set[int], cache: _RecordCache) -> dict[int, _Candidate]:
+    """These source records, where live and linked, each with its linkage record.
+
+    A record built before (same content hash) comes from the cache; the payloads
+    of the others are read and built, and kept.
+    """
+    if not ids:
+        return {}
+    statement = select(SourceRecord.id, SourceRecord.child_id, SourceRecord.content_hash).where(
+        one_of(session, SourceRecord.id, ids),
+        SourceRecord.status == SourceRecordStatus.LIVE,
+        SourceRecord.feed == Feed.CHILDREN,
+        SourceRecord.child_id.is_not(None),
+    )
+    records: dict[int, _Candidate] = {}
+    unbuilt: dict[int, tuple[int, str | None]] = {}
+    for record_id, child_id, digest in session.execute(statement):
+        if child_id is None:  # excluded by the query; says so to the type checker
+            continue
+        record = cache.get(record_id, digest)
+        if record is None:
+            unbuilt[record_id] = (child_id, digest)
+        else:
+            records[record_id] = _Candidate(record_id, child_id, record)
+    if unbuilt:
+        payloads = select(SourceRecord.id, SourceRecord.payload).where(
+            one_of(session, SourceRecord.id, unbuilt)
+        )
+        for record_id, text in session.execute(payloads):
+            if text is not None:
+                child_id, digest = unbuilt[record_id]
+                record = record_for_row(child_from_payload(text))
+                cache.put(record_id, digest, record)
+                records[record_id] = _Candidate(record_id, child_id, record)
+    return records
 
 
 def _shielded(session: Session, child_ids: set[int]) -> dict[int, Shield]:
@@ -395,7 +408,7 @@ class _Writer:
 
     def __init__(self, session: Session, *, source: Source, model_version: str) -> None:
         self.session, self.source, self.model_version = session, source, model_version
-        self._keys: list[dict[str, object]] = []
+        self._keys: list[tuple[str, int]] = []
         self._decisions: list[dict[str, object]] = []
         self._reviews: list[dict[str, object]] = []
         self._review_rows: list[ChildRow] = []  # in step with _reviews
@@ -403,7 +416,7 @@ class _Writer:
         self.now = dt.datetime.now(dt.UTC)
 
     def keys(self, source_record_id: int, keys: Iterable[str]) -> None:
-        self._keys.extend({"key": key, "source_record_id": source_record_id} for key in keys)
+        self._keys.extend((key, source_record_id) for key in keys)
 
     def new_child(self, row: ChildRow, *, shield: Shield | None) -> int:
         """A provisional id (negative) for a child made when the chunk is written."""
@@ -463,8 +476,9 @@ class _Writer:
                     row[column] = ids.get(int(str(row[column])), row[column])
         self._place_reviews()
         self._review_rows.clear()
-        for table, rows in ((LinkageKey, self._keys), (LinkDecision, self._decisions),
-                            (ReviewItem, self._reviews)):  # fmt: skip
+        _insert_keys(self.session, self._keys)
+        self._keys.clear()
+        for table, rows in ((LinkDecision, self._decisions), (ReviewItem, self._reviews)):
             if rows:
                 self.session.execute(insert(table_of(table)), rows)
                 rows.clear()
