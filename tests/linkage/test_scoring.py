@@ -215,3 +215,22 @@ def test_twins_with_related_given_names_and_different_middle_names_are_not_linke
     assert decide(MODEL.score(harry, harrison)) is Outcome.NEW_CHILD
     known_as_harry = child(given_name="Harry", middle_names=None, gender=Gender.MALE)
     assert decide(MODEL.score(known_as_harry, harrison)) is Outcome.LINK
+
+
+def test_twins_one_named_after_the_others_middle_name_are_not_linked():
+    """Sienna Iris and Iris Rachael: one direction of a swap, and middle names that differ."""
+    sienna = child(given_name="Sienna", middle_names="Iris", nhs_number=None)
+    iris = child(given_name="Iris", middle_names="Rachael", nhs_number=None)
+    levels = {e.comparison: e.level for e in MODEL.score(iris, sienna).explanation}
+    assert levels["given_name"] == "other"
+    assert decide(MODEL.score(iris, sienna)) is Outcome.NEW_CHILD
+    assert decide(MODEL.score(sienna, iris)) is Outcome.NEW_CHILD
+
+
+def test_a_child_known_by_a_middle_name_links_whichever_way_round_the_names_are():
+    held = child(given_name="Sienna", middle_names="Iris Rose", nhs_number=None)
+    for given_name, middle_names in [("Iris", "Sienna"), ("Iris", None), ("Iris", "Rose")]:
+        incoming = child(given_name=given_name, middle_names=middle_names, nhs_number=None)
+        levels = {e.comparison: e.level for e in MODEL.score(incoming, held).explanation}
+        assert levels["given_name"] == "swapped_with_middle", (given_name, middle_names)
+        assert decide(MODEL.score(incoming, held)) is Outcome.LINK

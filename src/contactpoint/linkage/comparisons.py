@@ -83,6 +83,53 @@ def _null_sql(column: str) -> str:
     return f"{column}_l = '' OR {column}_r = ''"
 
 
+# Given and family names swapped ----------------------------------------------------------------
+# Forms filled in by hand, and systems that order names differently (family name
+# first, as in Chinese, Korean, Hungarian or Vietnamese naming), put a child's
+# given name in the family name field and the family name in the given name
+# field. Twins and siblings share a family name, and a swap needs the family
+# names to differ, so this level never joins twins.
+
+
+def _similar_names(left: str, right: str) -> bool:
+    """The same name, or one typo apart, or similar (neither an initial)."""
+    if left == right:
+        return True
+    if len(left) < 2 or len(right) < 2:  # noqa: PLR2004 - an initial is not a name
+        return False
+    return (
+        OSA.distance(left, right, score_cutoff=1) <= 1
+        or JaroWinkler.similarity(left, right) >= SIMILAR_NAME
+    )
+
+
+def names_swapped(a: Features, b: Features) -> bool:
+    """One's given name is the other's family name and the other way round (typos allowed)."""
+    if not (a.given and a.family and b.given and b.family) or a.family == b.family:
+        return False
+    return _similar_names(a.given, b.family) and _similar_names(a.family, b.given)
+
+
+def _similar_names_sql(left: str, right: str) -> str:
+    return (
+        f"({left} = {right} OR (length({left}) > 1 AND length({right}) > 1"
+        f" AND (damerau_levenshtein({left}, {right}) <= 1"
+        f" OR jaro_winkler_similarity({left}, {right}) >= {SIMILAR_NAME})))"
+    )
+
+
+def _name_sql(side: str, part: int) -> str:
+    return f"split_part(given_and_family_{side}, '|', {part})"
+
+
+_NAMES_SWAPPED = (
+    "given_and_family_l <> '' AND given_and_family_r <> ''"
+    f" AND {_name_sql('l', 2)} <> {_name_sql('r', 2)}"
+    f" AND {_similar_names_sql(_name_sql('l', 1), _name_sql('r', 2))}"
+    f" AND {_similar_names_sql(_name_sql('l', 2), _name_sql('r', 1))}"
+)
+
+
 # Given names -----------------------------------------------------------------------------------
 
 
@@ -91,13 +138,18 @@ def _is_prefix(short: str, long: str) -> bool:
 
 
 def _middle_names_differ(a: Features, b: Features) -> bool:
-    """Both have middle names, none shared, and neither's given name is the other's middle."""
+    """Both have middle names, none shared, and the given names are not swapped with them.
+
+    A child known by a middle name is recorded as Theo Toby one day and Toby
+    Theo the next: each given name is among the other's middle names. When only
+    one is (Toby Theo and Theo Finn, Sienna Iris and Iris Rachael), the records
+    name two children who share a name, as twins often do.
+    """
     return (
         bool(a.middles)
         and bool(b.middles)
         and set(a.middles).isdisjoint(b.middles)
-        and a.given not in b.middles
-        and b.given not in a.middles
+        and not (a.given in b.middles and b.given in a.middles)
     )
 
 
@@ -107,26 +159,28 @@ def given_name_level(a: Features, b: Features) -> int:  # noqa: C901, PLR0911 - 
         return 0
     if left == right:
         return 1
+    if names_swapped(a, b):
+        return 2
     if a.gender and b.gender and a.gender != b.gender:
         # Near names of a boy and a girl (Jack and Jacqueline) are twins' names.
-        return 7
+        return 8
     if _middle_names_differ(a, b):
         # So are near names with different middle names (Harrison Milo and Harry Muhammad).
-        return 7
+        return 8
     if left in b.given_related or right in a.given_related:
-        return 2
-    if _is_prefix(left, right) or _is_prefix(right, left):
-        return 2
-    if left in b.middles or right in a.middles:
         return 3
+    if _is_prefix(left, right) or _is_prefix(right, left):
+        return 3
+    if left in b.middles or right in a.middles:
+        return 4
     if len(left) > 1 and len(right) > 1:
         if OSA.distance(left, right, score_cutoff=1) <= 1:
-            return 4
-        if JaroWinkler.similarity(left, right) >= SIMILAR_NAME:
             return 5
+        if JaroWinkler.similarity(left, right) >= SIMILAR_NAME:
+            return 6
     elif left[0] == right[0]:
-        return 6
-    return 7
+        return 7
+    return 8
 
 
 _BOTH_LONGER_THAN_INITIAL = "length(given_l) > 1 AND length(given_r) > 1"
@@ -135,14 +189,18 @@ _NOT_TWINS_NAMES = (
     "NOT (gender_l <> '' AND gender_r <> '' AND gender_l <> gender_r)"
     " AND NOT (len(middles_l) > 0 AND len(middles_r) > 0"
     " AND NOT list_has_any(middles_l, middles_r)"
-    " AND NOT list_contains(middles_r, given_l) AND NOT list_contains(middles_l, given_r))"
+    " AND NOT (list_contains(middles_r, given_l) AND list_contains(middles_l, given_r)))"
 )
 GIVEN_NAME: Final = Comparison(
     name="given_name",
-    columns=("given", "given_related", "middles", "gender"),
+    columns=("given", "given_related", "middles", "gender", "given_and_family"),
     levels=(
         Level("null", _null_sql("given"), 1.0, 1.0),
         Level("exact", "given_l = given_r", 0.85, 0.01),
+        # Carries the evidence of both names (the family name's swap level is
+        # neutral): about as strong as a nickname and a part of a family name.
+        # Synthetic extracts have no swaps, so training on them keeps these values.
+        Level("swapped_with_family", _NAMES_SWAPPED, 0.002, 0.00002),
         Level(
             "nickname",
             f"{_NOT_TWINS_NAMES} AND ("
@@ -201,23 +259,27 @@ def family_name_level(a: Features, b: Features) -> int:  # noqa: PLR0911 - one r
         return 0
     if left == right:
         return 1
-    if not a.family_parts.isdisjoint(b.family_parts):
+    if names_swapped(a, b):
         return 2
-    if not a.family_all.isdisjoint(b.family_all):
+    if not a.family_parts.isdisjoint(b.family_parts):
         return 3
-    if OSA.distance(left, right, score_cutoff=1) <= 1:
+    if not a.family_all.isdisjoint(b.family_all):
         return 4
-    if JaroWinkler.similarity(left, right) >= SIMILAR_NAME:
+    if OSA.distance(left, right, score_cutoff=1) <= 1:
         return 5
-    return 6
+    if JaroWinkler.similarity(left, right) >= SIMILAR_NAME:
+        return 6
+    return 7
 
 
 FAMILY_NAME: Final = Comparison(
     name="family_name",
-    columns=("family", "family_parts", "family_all"),
+    columns=("family", "family_parts", "family_all", "given_and_family"),
     levels=(
         Level("null", _null_sql("family"), 1.0, 1.0),
         Level("exact", "family_l = family_r", 0.9, 0.005),
+        # Neutral: the given name's swap level weighs both names, once.
+        Level("swapped_with_given", _NAMES_SWAPPED, 0.002, 0.002, fixed_weight=0.0),
         Level("part", "list_has_any(family_parts_l, family_parts_r)", 0.03, 0.0005),
         Level("former", "list_has_any(family_all_l, family_all_r)", 0.02, 0.0001),
         Level("typo", "damerau_levenshtein(family_l, family_r) <= 1", 0.02, 0.001),

@@ -48,6 +48,10 @@ class Features:
     upn: str
     carer_names: frozenset[str]  # "given family" of each carer with both known
     carer_family_names: frozenset[str]
+    # "given|family", for the swapped-names levels: a column of its own, so that
+    # Splink's training, blocked on the given or the family name, still trains
+    # the other name's comparison (it leaves out any comparison using a blocked column).
+    given_and_family: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +168,7 @@ def _features(record: LinkageRecord) -> Features:
         upn=record.upn or "",
         carer_names=carer_names,
         carer_family_names=carer_family_names,
+        given_and_family=f"{given}|{family}" if given and family else "",
     )
 
 
@@ -193,7 +198,8 @@ def blocking_keys(record: LinkageRecord) -> frozenset[str]:
     with the names), a nickname or swapped given and middle names (keys on every
     given name and what it is short for), a double-barrelled name in part or a
     former family name (keys on each), a typo in a name (keys on sounds, and on
-    the identifiers and postcode without that name).
+    the identifiers and postcode without that name), given and family names
+    swapped (keys on the two names in either order).
     """
     features = record.features
     keys: set[str] = set()
@@ -202,6 +208,7 @@ def blocking_keys(record: LinkageRecord) -> frozenset[str]:
     if features.upn:
         keys.add(f"u:{features.upn}")
     keys.update(_date_keys(features))
+    keys.update(_swap_keys(features))
     if features.postcode:
         keys.update(_postcode_keys(features))
     return frozenset(keys)
@@ -223,6 +230,24 @@ def _date_keys(features: Features) -> Iterable[str]:
                 yield f"mgf:{day_month}:{given}:{family}"
             elif features.postcode_district:
                 yield f"gfd:{given}:{family}:{features.postcode_district}"
+
+
+def _swap_keys(features: Features) -> Iterable[str]:
+    """Keys on the given and family name as an unordered pair, so that a swap keeps them.
+
+    With the year, and with the day and month (either half of the date may be
+    wrong), or with the postcode district when the date is not known.
+    """
+    given, family = _sound(features.given), _sound(features.family)
+    if not given or not family or len(features.family) < 2:  # noqa: PLR2004 - not an initial
+        return
+    names = ":".join(sorted((given, family)))
+    dob = features.dob
+    if dob:
+        yield f"sy:{dob[:4]}:{names}"
+        yield f"sm:{dob[4:]}:{names}"
+    elif features.postcode_district:
+        yield f"sd:{names}:{features.postcode_district}"
 
 
 def _postcode_keys(features: Features) -> Iterable[str]:

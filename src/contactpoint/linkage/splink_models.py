@@ -36,6 +36,7 @@ PREDICTION_BLOCKING_RULES: Final = (
     "l.dob = r.dob AND l.given = r.given",
     "l.postcode = r.postcode AND l.given = r.given AND l.postcode <> ''",
     "substr(l.dob, 1, 4) = substr(r.dob, 1, 4) AND l.given = r.given AND l.family = r.family",
+    "l.dob = r.dob AND l.given = r.family AND l.family = r.given AND l.given <> ''",
 )
 
 
