@@ -1,13 +1,16 @@
 """What to do with an incoming record, given its best-scoring and runner-up candidate children.
 
 Thresholds are match weights (log2 odds): they add like the evidence does.
+Above the link threshold, one more check: a pair whose given names are only
+near each other, and whose identifiers say "two children" or nothing at all,
+may be twins, and is held for review rather than linked (:func:`may_be_twins`).
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from contactpoint.linkage.model import Scored
@@ -41,6 +44,34 @@ class Thresholds:
 
 DEFAULT_THRESHOLDS = Thresholds()
 
+# Given names that are near but not the same: what twins' names often are (Ali and
+# Albie, Jacob and Joshua Jacob), and also how one child's name is recorded.
+_NEAR_GIVEN_NAMES: Final = frozenset(
+    {"nickname", "swapped_with_middle", "typo", "similar", "initial"}
+)
+# Of those, the ones no common recording error explains: more than one letter
+# apart and not a known nickname, or an initial.
+_WEAK_GIVEN_NAMES: Final = frozenset({"similar", "initial"})
+
+
+def may_be_twins(scored: Scored) -> bool:
+    """Whether a pair above the link threshold may still be two children of one family.
+
+    Twins share a date of birth, a family name and a home, so only their given
+    names and identifiers tell them apart. The pair may be twins when its given
+    names are only near and an NHS number or UPN differs (two valid numbers),
+    or when its given names are weakly near (no typo or nickname explains them)
+    and no identifier agrees.
+    """
+    levels = {evidence.comparison: evidence.level for evidence in scored.explanation}
+    given = levels.get("given_name")
+    if given not in _NEAR_GIVEN_NAMES:
+        return False
+    identifiers = (levels.get("nhs_number"), levels.get("upn"))
+    if "other" in identifiers:
+        return True
+    return given in _WEAK_GIVEN_NAMES and "exact" not in identifiers
+
 
 def decide(
     best: Scored | None,
@@ -63,5 +94,7 @@ def decide(
         and runner_up.match_weight >= thresholds.review
         and best.match_weight - runner_up.match_weight < thresholds.margin
     ):
+        return Outcome.REVIEW
+    if may_be_twins(best):
         return Outcome.REVIEW
     return Outcome.LINK
