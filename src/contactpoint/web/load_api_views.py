@@ -11,6 +11,9 @@
   with its report and reason; a dry run 200.
 - ``GET /api/v1/loads/{id}`` (``feeds:load:run``): the report, its problems 100 a page
   (``page`` from 1, ``level`` to filter), with ``links`` to the next and previous pages.
+- ``POST /api/v1/loads/{id}/undo`` (``feeds:load:run``): undo the load
+  (:func:`contactpoint.feeds.undo.undo_load`, audited as the command line's undo);
+  200 with what it removed and restored, or 409 saying why it cannot be undone.
 
 A session's cookie or a bearer token (a user's) is accepted, as on every ``/api/``
 route. Bad input is problem details naming the parameter or field; an unknown source
@@ -50,16 +53,20 @@ from contactpoint.feeds.reports import (
     source_for_loads,
     sources_within_reach,
 )
+from contactpoint.feeds.undo import UndoRefusedError, undo_load
 from contactpoint.provenance.models import Feed, SourceKind
 from contactpoint.web.authorisation import Caller, problem, requires
 from contactpoint.web.dependencies import DatabaseSession, now_for
 from contactpoint.web.errors import error_response
-from contactpoint.web.load_views import (
+from contactpoint.web.load_forms import (
     LoadOptions,
-    UploadTooLargeError,
     choice,
+    default_file_name,
     options_problems,
     run_upload,
+)
+from contactpoint.web.uploads import (
+    UploadTooLargeError,
     size_cap_of,
     stream_body,
     temporary_extract,
@@ -80,6 +87,7 @@ router = APIRouter(tags=["feeds"])
 API_SOURCES: Final = "/api/v1/sources"
 API_LOADS_OF_SOURCE: Final = API_SOURCES + "/{name}/loads"
 API_LOAD: Final = "/api/v1/loads/{load_id}"
+API_UNDO: Final = API_LOAD + "/undo"
 MANAGING: Final = [requires(Permission.FEEDS_SOURCE_MANAGE)]
 LOADING: Final = [requires(Permission.FEEDS_LOAD_RUN)]
 SUBMITTING: Final = [requires(Permission.FEEDS_LOAD_SUBMIT)]
@@ -234,9 +242,9 @@ async def submit_load(
     problems = options_problems(chosen_feed, chosen_mode, day, today=today)
     if problems or chosen_feed is None or chosen_mode is None or day is None:
         return _invalid(request, "query", problems)
-    options = LoadOptions(chosen_feed, chosen_mode, day, dry_run, allow_mass_end=allow_mass_end)
     if file_format not in BODY_TYPES:
         return _invalid(request, "query", {"format": "The format is csv or fhir"})
+    options = LoadOptions(chosen_feed, chosen_mode, day, dry_run, allow_mass_end, file_format)
     content_type, _ = parse_options_header(request.headers.get("content-type", ""))
     if content_type not in BODY_TYPES[file_format]:
         shown = " or ".join(kind.decode() for kind in BODY_TYPES[file_format])
@@ -251,10 +259,7 @@ async def submit_load(
         return problem(request, HTTPStatus.NOT_FOUND, str(error))
     finally:
         await run_in_threadpool(session.commit)  # SQLite: a load must not wait on our lock
-    return await _load_body(
-        request, caller, source=source, options=options, file_name=file_name,
-        file_format=file_format,
-    )  # fmt: skip
+    return await _load_body(request, caller, source=source, options=options, file_name=file_name)
 
 
 async def _load_body(
@@ -264,7 +269,6 @@ async def _load_body(
     source: Source,
     options: LoadOptions,
     file_name: str | None,
-    file_format: str,
 ) -> Response:
     with temporary_extract(request) as (path, stream):
         refusal = await _stored_body(request, stream)
@@ -274,8 +278,7 @@ async def _load_body(
             report = await run_upload(
                 request, caller, source=source, path=path, options=options,
                 file_name="".join(c for c in (file_name or "") if c.isprintable())
-                or f"api.{'json' if file_format == 'fhir' else 'csv'}",
-                file_format=file_format,
+                or default_file_name("api", options.file_format),
             )  # fmt: skip
         except LoadInProgressError as error:
             return problem(request, HTTPStatus.CONFLICT, f"{str(error).capitalize()}.")
@@ -344,6 +347,36 @@ def get_load(
     shown = report.problems
     links = _links(API_LOAD.format(load_id=load.id), shown.number, shown.pages, level)
     return _load_out(load, problems=_problems_out(shown, level=level, links=links))
+
+
+class UndoOut(BaseModel):
+    id: int
+    status: LoadStatus
+    records_removed: int
+    records_restored: int
+    children_removed: int
+
+
+@router.post(API_UNDO, dependencies=LOADING, response_model=UndoOut)
+def undo(request: Request, *, load_id: LoadId, caller: Caller, session: DatabaseSession) -> Any:
+    """Undo a load while nothing depends on it: 409, saying why, when something does."""
+    try:
+        load_report(session, by=caller, load_id=load_id, page=1)  # within reach, or 403
+        undone = undo_load(session, by=caller, load_id=load_id)
+    except UnknownLoadError:
+        return problem(request, HTTPStatus.NOT_FOUND, "There is no load with that id.")
+    except UndoRefusedError as error:
+        session.rollback()
+        detail = f"Load {load_id} cannot be undone: {error}."
+        return problem(request, HTTPStatus.CONFLICT, detail)
+    session.commit()
+    return UndoOut(
+        id=undone.load_id,
+        status=LoadStatus.UNDONE,
+        records_removed=undone.records_removed,
+        records_restored=undone.records_restored,
+        children_removed=undone.children_removed,
+    )
 
 
 def _load_out(load: FeedLoad, *, problems: ProblemsOut) -> LoadOut:
