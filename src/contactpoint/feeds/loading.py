@@ -42,6 +42,7 @@ from contactpoint.feeds.row_checks import Accepted, Rejected
 from contactpoint.feeds.sources import SourceError, require_source, source_target
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.storage.models import table_of
+from contactpoint.storage.queries import refresh_statistics
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -152,6 +153,7 @@ class _Load:
     ) -> None:
         self.session, self.request, self.by, self.digest = session, request, by, digest
         self.linker = linker
+        self._chunks_applied = 0
         self.source: Source = require_source(session, request.source)
         permission = Permission.FEEDS_LOAD_SUBMIT
         require(decide(by, permission, target=source_target(self.source)))
@@ -258,6 +260,7 @@ class _Load:
         except FeedFileError as error:
             return error.problem
         self._stage(staged)
+        refresh_statistics(self.session)
         load.rows_read = rows
         return self._mass_end(load)
 
@@ -363,6 +366,10 @@ class _Load:
         self._keep_problems(load, problems)
         load.applied_through_line = _line(chunk[-1])
         commit()
+        self._chunks_applied += 1
+        if self._chunks_applied & (self._chunks_applied - 1) == 0:  # 1, 2, 4, 8... chunks
+            refresh_statistics(self.session)
+            commit()
         if progress is not None:
             progress(len(chunk))
         chunk.clear()

@@ -6,7 +6,7 @@ import json
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, any_, bindparam, column, func, select
+from sqlalchemy import String, any_, bindparam, column, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 if TYPE_CHECKING:
@@ -46,3 +46,15 @@ def insert_tuples(
         f" VALUES ({', '.join([marker] * len(columns))})"
     )
     session.connection().exec_driver_sql(statement, list(rows))
+
+
+def refresh_statistics(session: Session) -> None:
+    """Let PostgreSQL's planner see how big the tables have grown (``ANALYZE``).
+
+    A first load grows tables from nothing to millions of rows far faster than
+    autovacuum samples them (and autovacuum may be off): plans made for empty
+    tables then scan whole tables for every chunk. SQLite plans from its
+    indexes and needs nothing here.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE"))
