@@ -233,10 +233,12 @@ def _date_keys(features: Features) -> Iterable[str]:
 
 
 def _swap_keys(features: Features) -> Iterable[str]:
-    """Keys on the given and family name as an unordered pair, so that a swap keeps them.
+    """A key on the given and family name as an unordered pair, so that a swap keeps it.
 
-    With the year, and with the day and month (either half of the date may be
-    wrong), or with the postcode district when the date is not known.
+    With the year of birth (a mistyped day or month still shares it), or the
+    postcode district when the date is not known. One key, not the two halves
+    of the date as for names in order: every record carries it, and the other
+    keys (identifiers, postcode and date of birth) also find most swaps.
     """
     given, family = _sound(features.given), _sound(features.family)
     if not given or not family or len(features.family) < 2:  # noqa: PLR2004 - not an initial
@@ -245,7 +247,6 @@ def _swap_keys(features: Features) -> Iterable[str]:
     dob = features.dob
     if dob:
         yield f"sy:{dob[:4]}:{names}"
-        yield f"sm:{dob[4:]}:{names}"
     elif features.postcode_district:
         yield f"sd:{names}:{features.postcode_district}"
 
