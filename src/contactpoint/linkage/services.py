@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Protocol
@@ -222,15 +222,12 @@ class DirectoryLinker:
             self._sized = self.model.for_records(_live_child_records(session))
         results = []
         for arrival, record, record_keys in zip(arrivals, records, keys, strict=True):
-            candidates = _unique(
-                [c for key in record_keys for c in (*held.get(key, ()), *chunk.by_key[key])]
-            )
+            candidates = _unique(record_keys, held, chunk.by_key)
             result = self._one(writer, arrival, record, candidates, shielded)
             results.append(result)
+            linked = _Candidate(arrival.source_record_id, result.child_id, record)
             for key in record_keys:
-                chunk.by_key[key].append(
-                    _Candidate(arrival.source_record_id, result.child_id, record)
-                )
+                chunk.by_key[key].append(linked)
             writer.keys(arrival.source_record_id, record_keys)
             self._records.put(arrival.source_record_id, arrival.content_hash, record)
         ids = writer.flush()
@@ -331,10 +328,13 @@ def _first(children: set[int], shielded: dict[int, Shield]) -> Shield | None:
     return shielded[min(children)] if children else None
 
 
-def _unique(candidates: Iterable[_Candidate]) -> list[_Candidate]:
+def _unique(keys: Iterable[str], *indexes: Mapping[str, list[_Candidate]]) -> list[_Candidate]:
+    """Each record found under any of these keys in any of these indexes, once."""
     seen: dict[int, _Candidate] = {}
-    for candidate in candidates:
-        seen.setdefault(candidate.source_record_id, candidate)
+    for index in indexes:
+        for key in keys:
+            for candidate in index.get(key, ()):
+                seen.setdefault(candidate.source_record_id, candidate)
     return list(seen.values())
 
 
