@@ -234,3 +234,37 @@ def test_a_child_known_by_a_middle_name_links_whichever_way_round_the_names_are(
         levels = {e.comparison: e.level for e in MODEL.score(incoming, held).explanation}
         assert levels["given_name"] == "swapped_with_middle", (given_name, middle_names)
         assert decide(MODEL.score(incoming, held)) is Outcome.LINK
+
+
+def test_middle_names_are_compared_allowing_one_typo():
+    """A typo in a middle name does not make one child's records look like twins'."""
+    held = child(given_name="Isla", middle_names="Elizabeth", nhs_number=None)
+    swapped_with_typo = child(given_name="Elizabeth", middle_names="Isdla", nhs_number=None)
+    assert decide(MODEL.score(swapped_with_typo, held)) is Outcome.LINK
+    gemma = child(given_name="Gemma", middle_names="Lily", nhs_number=None)
+    typos = child(given_name="Gema", middle_names="Illy", nhs_number=None)
+    levels = {e.comparison: e.level for e in MODEL.score(typos, gemma).explanation}
+    assert levels["given_name"] == "typo"
+    assert decide(MODEL.score(typos, gemma)) is Outcome.LINK
+    sienna = child(given_name="Sienna", middle_names="Iris", nhs_number=None)
+    iris = child(given_name="Iris", middle_names="Rachel", nhs_number=None)  # not a typo of Sienna
+    assert decide(MODEL.score(iris, sienna)) is Outcome.NEW_CHILD
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="abcdefghij", min_size=4, max_size=10), st.data())
+def test_names_one_keying_error_apart_share_a_typo_form(name, data):
+    """Substituted, added or dropped letter, or two neighbours swapped: a form in common."""
+    at = data.draw(st.integers(0, len(name) - 2))
+    letter = data.draw(st.sampled_from("abcdefghij"))
+    edited = data.draw(st.sampled_from([
+        name[:at] + letter + name[at + 1 :],
+        name[:at] + letter + name[at:],
+        name[:at] + name[at + 1 :],
+        name[:at] + name[at + 1] + name[at] + name[at + 2 :],
+    ]))  # fmt: skip
+    if len(edited) < 4:  # shorter names keep only their whole form
+        return
+    assert not child(given_name=name).features.given_variants.isdisjoint(
+        child(given_name=edited).features.given_variants
+    )

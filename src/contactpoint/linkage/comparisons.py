@@ -143,13 +143,17 @@ def _middle_names_differ(a: Features, b: Features) -> bool:
     A child known by a middle name is recorded as Theo Toby one day and Toby
     Theo the next: each given name is among the other's middle names. When only
     one is (Toby Theo and Theo Finn, Sienna Iris and Iris Rachael), the records
-    name two children who share a name, as twins often do.
+    name two children who share a name, as twins often do. Names are compared
+    allowing one typo (Isla Elizabeth and Elizabeth Isdla are one child).
     """
     return (
         bool(a.middles)
         and bool(b.middles)
-        and set(a.middles).isdisjoint(b.middles)
-        and not (a.given in b.middles and b.given in a.middles)
+        and a.middle_variants.isdisjoint(b.middle_variants)
+        and not (
+            not a.given_variants.isdisjoint(b.middle_variants)
+            and not b.given_variants.isdisjoint(a.middle_variants)
+        )
     )
 
 
@@ -188,12 +192,21 @@ _BOTH_LONGER_THAN_INITIAL = "length(given_l) > 1 AND length(given_r) > 1"
 _NOT_TWINS_NAMES = (
     "NOT (gender_l <> '' AND gender_r <> '' AND gender_l <> gender_r)"
     " AND NOT (len(middles_l) > 0 AND len(middles_r) > 0"
-    " AND NOT list_has_any(middles_l, middles_r)"
-    " AND NOT (list_contains(middles_r, given_l) AND list_contains(middles_l, given_r)))"
+    " AND NOT list_has_any(middle_variants_l, middle_variants_r)"
+    " AND NOT (list_has_any(given_variants_l, middle_variants_r)"
+    " AND list_has_any(given_variants_r, middle_variants_l)))"
 )
 GIVEN_NAME: Final = Comparison(
     name="given_name",
-    columns=("given", "given_related", "middles", "gender", "given_and_family"),
+    columns=(
+        "given",
+        "given_related",
+        "middles",
+        "gender",
+        "given_and_family",
+        "given_variants",
+        "middle_variants",
+    ),
     levels=(
         Level("null", _null_sql("given"), 1.0, 1.0),
         Level("exact", "given_l = given_r", 0.85, 0.01),

@@ -52,6 +52,10 @@ class Features:
     # Splink's training, blocked on the given or the family name, still trains
     # the other name's comparison (it leaves out any comparison using a blocked column).
     given_and_family: str = ""
+    # The given name and each middle name, with each of their one-letter-shorter
+    # forms (names of four letters or more): two names one typo apart share one.
+    given_variants: frozenset[str] = frozenset()
+    middle_variants: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +143,29 @@ def _postcode_parts(postcode: str | None) -> tuple[str, str, str]:
     return postcode, postcode[: 1 - _INWARD_LENGTH], postcode.split(" ")[0]
 
 
+_SHORTEST_TYPO_FORMS: Final = 4  # "Ada" less a letter is "da", as "Ida" is: too short to tell
+
+
+def _one_typo_forms(names: Iterable[str]) -> frozenset[str]:
+    """Each name and each form of it with one letter left out.
+
+    Two names one keying error apart (a letter substituted, added, dropped, or
+    two swapped) have a form in common, so "shares a typo form" is a set test.
+    """
+    forms: set[str] = set()
+    for name in names:
+        if not name:
+            continue
+        forms.add(name)
+        if len(name) >= _SHORTEST_TYPO_FORMS:
+            forms.update(name[:at] + name[at + 1 :] for at in range(len(name)))
+    return frozenset(forms)
+
+
 def _features(record: LinkageRecord) -> Features:
     given_tokens = name_tokens(record.given_name)
     given = given_tokens[0] if given_tokens else ""
+    middles = given_tokens[1:] + name_tokens(record.middle_names or "")
     family = compact_name(record.family_name)
     family_all = _family_forms(record.family_name)
     for former in record.former_family_names:
@@ -152,7 +176,7 @@ def _features(record: LinkageRecord) -> Features:
     address = _NOT_ADDRESS_CHARACTERS.sub(" ", (record.address_line_1 or "").lower()).strip()
     return Features(
         given=given,
-        middles=given_tokens[1:] + name_tokens(record.middle_names or ""),
+        middles=middles,
         given_related=related_given_names(given),
         family=family,
         family_parts=frozenset(name_tokens(record.family_name)),
@@ -169,6 +193,8 @@ def _features(record: LinkageRecord) -> Features:
         carer_names=carer_names,
         carer_family_names=carer_family_names,
         given_and_family=f"{given}|{family}" if given and family else "",
+        given_variants=_one_typo_forms([given]),
+        middle_variants=_one_typo_forms(middles),
     )
 
 
