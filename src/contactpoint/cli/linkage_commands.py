@@ -1,4 +1,4 @@
-"""`contactpoint linkage train` and `relink`: the model over the directory's own records."""
+"""`contactpoint linkage train`, `relink` and `reindex`: over the directory's own records."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
 from contactpoint.access.audit_trail import actor_for
 from contactpoint.access.commands import operator
 from contactpoint.audit.events import export_event
 from contactpoint.audit.services import record
 from contactpoint.linkage.batch import live_records, relink_report
+from contactpoint.linkage.index import live_child_records, rebuild_index
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.training import train_model
 from contactpoint.schema.services import SchemaOutOfDateError, require_up_to_date
@@ -26,7 +28,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 linkage_app = typer.Typer(
-    help="Retrain the linkage model and re-link in batch.", no_args_is_help=True
+    help="Retrain the linkage model, re-link in batch, rebuild the blocking-key index.",
+    no_args_is_help=True,
 )
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -101,3 +104,22 @@ def relink(
             f" scored; {summary.would_merge:,} pairs it would merge and {summary.would_split:,}"
             f" records it would split off. Report: {output}"
         )
+
+
+@linkage_app.command("reindex")
+def reindex() -> None:
+    """Make every live child record's blocking keys again (after a release changes the keys).
+
+    Records indexed by an older release lack the keys a newer one adds, so they
+    would not be found as candidates through them. One transaction: loads and
+    searches see the old index until the new one is complete.
+    """
+    with _sessions() as sessions, sessions() as session:
+        total = live_child_records(session)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Indexing live child records", total=total)
+            records, keys = rebuild_index(
+                session, progress=lambda done: progress.advance(task, done)
+            )
+        session.commit()
+        console.print(f"Indexed {records:,} live child records under {keys:,} blocking keys.")

@@ -1,6 +1,6 @@
 """Linking incoming source records to children, incrementally, against the directory.
 
-Candidates come from the directory's own blocking-key index (``linkage_key``):
+Candidates come from the directory's own blocking-key index (``linkage_block``):
 an incoming record is compared only with the live source records that share one
 of its keys, and with the records already linked earlier in the same chunk.
 Each candidate child is scored by its best-matching record; the model's
@@ -26,19 +26,27 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import insert, select
 
 from contactpoint.directory.models import Child, GpRegistration, SchoolEnrolment, Shield
 from contactpoint.directory.services import new_contactpoint_ids
 from contactpoint.linkage.decisions import DEFAULT_THRESHOLDS, Outcome, Thresholds, decide
+from contactpoint.linkage.index import (
+    forget_records,
+    hashed_keys,
+    index_rows,
+    insert_keys,
+    live_child_records,
+    record_for_row,
+)
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import LinkageKey, LinkDecision, LinkOutcome, ReviewItem
-from contactpoint.linkage.records import LinkageRecord, blocking_keys, linkage_record
+from contactpoint.linkage.records import LinkageRecord
 from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import ChildRow, child_from_payload
 from contactpoint.storage.models import table_of
-from contactpoint.storage.queries import insert_tuples, one_of
+from contactpoint.storage.queries import one_of
 from contactpoint.vocabulary import ShieldReason
 
 if TYPE_CHECKING:
@@ -47,6 +55,21 @@ if TYPE_CHECKING:
     from contactpoint.linkage.model import Scored
     from contactpoint.provenance.models import Source
     from contactpoint.settings import Settings
+
+__all__ = [  # forget_records and record_for_row live in linkage.index; kept here for callers
+    "CACHED_RECORDS",
+    "LINKED_BY",
+    "NEW_IDENTITY_REASONS",
+    "SHIELD_REVIEW_DAYS",
+    "Arrival",
+    "DirectoryLinker",
+    "LinkResult",
+    "Linker",
+    "default_linker",
+    "forget_records",
+    "index_records",
+    "record_for_row",
+]
 
 LINKED_BY = "linkage"
 SHIELD_REVIEW_DAYS = 90
@@ -94,23 +117,6 @@ def default_linker(settings: Settings | None = None) -> DirectoryLinker:
     return DirectoryLinker(model, thresholds)
 
 
-def record_for_row(row: ChildRow) -> LinkageRecord:
-    address = row.address
-    return linkage_record(
-        given_name=row.given_name,
-        family_name=row.family_name,
-        middle_names=row.middle_names,
-        former_family_names=row.former_family_names,
-        date_of_birth=row.date_of_birth,
-        gender=row.gender,
-        postcode=None if address is None else address.postcode,
-        address_line_1=None if address is None else address.line_1,
-        nhs_number=row.nhs_number,
-        upn=row.upn,
-        carers=[(carer.given_name, carer.family_name) for carer in row.carers],
-    )
-
-
 def _councils_of_children(session: Session, child_ids: set[int]) -> dict[int, int]:
     """The council of each child's school, or else of its GP practice."""
     found: dict[int, int] = {}
@@ -138,22 +144,6 @@ def _councils_of_codes(session: Session, rows: Sequence[ChildRow]) -> dict[str, 
     return {code: council for code, council in session.execute(statement) if code and council}
 
 
-def _live_child_records(session: Session) -> int:
-    """How many live child records the directory holds: the prior depends on it."""
-    statement = select(func.count()).where(
-        SourceRecord.feed == Feed.CHILDREN, SourceRecord.status == SourceRecordStatus.LIVE
-    )
-    return session.scalar(statement) or 0
-
-
-def forget_records(session: Session, source_record_ids: Sequence[int]) -> None:
-    """Ended records are no longer candidates."""
-    if source_record_ids:
-        session.execute(
-            delete(LinkageKey).where(LinkageKey.source_record_id.in_(list(source_record_ids)))
-        )
-
-
 @dataclass(slots=True)
 class _Candidate:
     source_record_id: int
@@ -165,7 +155,7 @@ class _Candidate:
 class _Chunk:
     """What this chunk has linked so far, so that later arrivals can match earlier ones."""
 
-    by_key: dict[str, list[_Candidate]] = field(default_factory=lambda: defaultdict(list))
+    by_key: dict[int, list[_Candidate]] = field(default_factory=lambda: defaultdict(list))
 
 
 CACHED_RECORDS = 100_000
@@ -213,13 +203,13 @@ class DirectoryLinker:
         self, session: Session, arrivals: Sequence[Arrival], *, source: Source
     ) -> list[LinkResult]:
         records = [record_for_row(arrival.row) for arrival in arrivals]
-        keys = [blocking_keys(record) for record in records]
+        keys = [hashed_keys(record) for record in records]
         held = _candidates(session, set().union(*keys) if keys else set(), self._records)
         shielded = _shielded(session, {c.child_id for found in held.values() for c in found})
         chunk = _Chunk()
         writer = _Writer(session, source=source, model_version=self.model.version)
         if self._sized is None:
-            self._sized = self.model.for_records(_live_child_records(session))
+            self._sized = self.model.for_records(live_child_records(session))
         results = []
         for arrival, record, record_keys in zip(arrivals, records, keys, strict=True):
             candidates = _unique(record_keys, held, chunk.by_key)
@@ -296,16 +286,7 @@ class DirectoryLinker:
 
 def index_records(session: Session, records: Sequence[Arrival]) -> None:
     """Put these records' blocking keys in the index, so later records find them."""
-    rows = [
-        (key, arrival.source_record_id)
-        for arrival in records
-        for key in blocking_keys(record_for_row(arrival.row))
-    ]
-    _insert_keys(session, rows)
-
-
-def _insert_keys(session: Session, rows: Sequence[tuple[str, int]]) -> None:
-    insert_tuples(session, LinkageKey.__tablename__, ("key", "source_record_id"), rows)
+    insert_keys(session, index_rows((arrival.source_record_id, arrival.row) for arrival in records))
 
 
 # Shields that guard a new identity (adoption; protection under a new name): a record of
@@ -328,7 +309,7 @@ def _first(children: set[int], shielded: dict[int, Shield]) -> Shield | None:
     return shielded[min(children)] if children else None
 
 
-def _unique(keys: Iterable[str], *indexes: Mapping[str, list[_Candidate]]) -> list[_Candidate]:
+def _unique(keys: Iterable[int], *indexes: Mapping[int, list[_Candidate]]) -> list[_Candidate]:
     """Each record found under any of these keys in any of these indexes, once."""
     seen: dict[int, _Candidate] = {}
     for index in indexes:
@@ -339,20 +320,20 @@ def _unique(keys: Iterable[str], *indexes: Mapping[str, list[_Candidate]]) -> li
 
 
 def _candidates(
-    session: Session, keys: set[str], cache: _RecordCache
-) -> dict[str, list[_Candidate]]:
+    session: Session, keys: set[int], cache: _RecordCache
+) -> dict[int, list[_Candidate]]:
     """The live child records that share each key, with their linkage records."""
     if not keys:
         return {}
     pairs = list(
         session.execute(
-            select(LinkageKey.key, LinkageKey.source_record_id).where(
-                one_of(session, LinkageKey.key, keys)
+            select(LinkageKey.key_hash, LinkageKey.source_record_id).where(
+                one_of(session, LinkageKey.key_hash, keys)
             )
         )
     )
     records = _live_records(session, {record_id for _, record_id in pairs}, cache)
-    found: dict[str, list[_Candidate]] = defaultdict(list)
+    found: dict[int, list[_Candidate]] = defaultdict(list)
     for key, record_id in pairs:
         if record_id in records:
             found[key].append(records[record_id])
@@ -408,14 +389,14 @@ class _Writer:
 
     def __init__(self, session: Session, *, source: Source, model_version: str) -> None:
         self.session, self.source, self.model_version = session, source, model_version
-        self._keys: list[tuple[str, int]] = []
+        self._keys: list[tuple[int, int]] = []
         self._decisions: list[dict[str, object]] = []
         self._reviews: list[dict[str, object]] = []
         self._review_rows: list[ChildRow] = []  # in step with _reviews
         self._children: list[tuple[ChildRow, Shield | None]] = []
         self.now = dt.datetime.now(dt.UTC)
 
-    def keys(self, source_record_id: int, keys: Iterable[str]) -> None:
+    def keys(self, source_record_id: int, keys: Iterable[int]) -> None:
         self._keys.extend((key, source_record_id) for key in keys)
 
     def new_child(self, row: ChildRow, *, shield: Shield | None) -> int:
@@ -476,7 +457,7 @@ class _Writer:
                     row[column] = ids.get(int(str(row[column])), row[column])
         self._place_reviews()
         self._review_rows.clear()
-        _insert_keys(self.session, self._keys)
+        insert_keys(self.session, self._keys)
         self._keys.clear()
         for table, rows in ((LinkDecision, self._decisions), (ReviewItem, self._reviews)):
             if rows:

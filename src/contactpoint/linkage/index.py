@@ -1,0 +1,121 @@
+"""The directory's blocking-key index (``linkage_block``): written, forgotten and rebuilt.
+
+Each live child source record holds one row per blocking key
+(:func:`contactpoint.linkage.records.blocking_keys`), the key kept as a signed
+64-bit hash of its text. A record is found as a candidate through any key it
+shares with an incoming record.
+
+When the keys change (a release that adds or narrows a key, or a new model's
+comparisons), records indexed before do not hold the new keys: ``contactpoint
+linkage reindex`` (:func:`rebuild_index`) makes every live record's keys again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy import delete, func, select
+
+from contactpoint.linkage.models import LinkageKey
+from contactpoint.linkage.records import LinkageRecord, blocking_keys, linkage_record
+from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
+from contactpoint.provenance.reported import ChildRow, child_from_payload
+from contactpoint.storage.queries import insert_tuples
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+REBUILD_BATCH: Final = 2000
+
+
+def key_hash(key: str) -> int:
+    """The key's index value: the first 8 bytes of its BLAKE2b digest, signed.
+
+    Stable across processes and releases (unlike Python's ``hash``), and the
+    same on both databases (a signed BIGINT).
+    """
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def hashed_keys(record: LinkageRecord) -> frozenset[int]:
+    return frozenset(key_hash(key) for key in blocking_keys(record))
+
+
+def record_for_row(row: ChildRow) -> LinkageRecord:
+    address = row.address
+    return linkage_record(
+        given_name=row.given_name,
+        family_name=row.family_name,
+        middle_names=row.middle_names,
+        former_family_names=row.former_family_names,
+        date_of_birth=row.date_of_birth,
+        gender=row.gender,
+        postcode=None if address is None else address.postcode,
+        address_line_1=None if address is None else address.line_1,
+        nhs_number=row.nhs_number,
+        upn=row.upn,
+        carers=[(carer.given_name, carer.family_name) for carer in row.carers],
+    )
+
+
+def insert_keys(session: Session, rows: Sequence[tuple[int, int]]) -> None:
+    """(key hash, source record id) rows, straight through the driver: a load writes many."""
+    insert_tuples(session, LinkageKey.__tablename__, ("key_hash", "source_record_id"), rows)
+
+
+def index_rows(rows: Iterable[tuple[int, ChildRow]]) -> list[tuple[int, int]]:
+    """The index rows of these (source record id, row) pairs."""
+    return [
+        (key, source_record_id)
+        for source_record_id, row in rows
+        for key in hashed_keys(record_for_row(row))
+    ]
+
+
+def forget_records(session: Session, source_record_ids: Sequence[int]) -> None:
+    """Ended records are no longer candidates."""
+    if source_record_ids:
+        session.execute(
+            delete(LinkageKey).where(LinkageKey.source_record_id.in_(list(source_record_ids)))
+        )
+
+
+def rebuild_index(
+    session: Session, *, progress: Callable[[int], None] | None = None
+) -> tuple[int, int]:
+    """Every live child record's keys made again; (records, keys) written.
+
+    Runs in the caller's transaction: until it commits, loads and searches see
+    the index as it was.
+    """
+    session.execute(delete(LinkageKey))
+    live = (
+        select(SourceRecord.id, SourceRecord.payload)
+        .where(
+            SourceRecord.feed == Feed.CHILDREN,
+            SourceRecord.status == SourceRecordStatus.LIVE,
+            SourceRecord.child_id.is_not(None),
+            SourceRecord.payload.is_not(None),
+        )
+        .order_by(SourceRecord.id)
+        .execution_options(yield_per=REBUILD_BATCH)
+    )
+    records = keys = 0
+    for batch in session.execute(live).partitions():
+        rows = index_rows((record_id, child_from_payload(text or "")) for record_id, text in batch)
+        insert_keys(session, rows)
+        records, keys = records + len(batch), keys + len(rows)
+        if progress is not None:
+            progress(len(batch))
+    return records, keys
+
+
+def live_child_records(session: Session) -> int:
+    """How many live child records the directory holds."""
+    statement = select(func.count()).where(
+        SourceRecord.feed == Feed.CHILDREN, SourceRecord.status == SourceRecordStatus.LIVE
+    )
+    return session.scalar(statement) or 0
