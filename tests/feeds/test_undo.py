@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from contactpoint.audit.events import Actor, record_view_event
+from contactpoint.audit.events import Actor, EventType, Outcome, record_view_event
+from contactpoint.audit.models import AuditEventRow
 from contactpoint.audit.services import record
 from contactpoint.directory.models import Child, ChildAddress, Involvement
 from contactpoint.feeds.models import FeedLoad, LoadMode, LoadStatus
@@ -56,6 +57,13 @@ def test_undoing_a_first_load_leaves_the_directory_as_it_was(loads):
     assert (loads.links(), children(loads), postcodes(loads)) == ([], 0, set())
     with loads.sessions() as session:
         assert session.get(FeedLoad, report.load_id).status is LoadStatus.UNDONE  # type: ignore[union-attr]
+        last = session.scalars(
+            select(AuditEventRow)
+            .where(AuditEventRow.event_type == EventType.ADMIN_ACTION)
+            .order_by(AuditEventRow.sequence.desc())
+            .limit(1)
+        ).one()
+        assert last.outcome is Outcome.SUCCESS  # the undo, which succeeded
 
 
 def test_undoing_a_later_load_brings_back_the_previous_versions_and_ended_records(loads):

@@ -40,7 +40,7 @@ def source_added(session: Session, *, by: Principal, source: Source) -> None:
 
 
 def load_finished(session: Session, *, by: Principal, load: FeedLoad) -> None:
-    """A load completed or refused, with its counts; the rows themselves stay in the directory."""
+    """A load completed, refused or undone, with its counts; the rows stay in the directory."""
     details: dict[str, object] = {
         "feed": load.feed.value,
         "mode": load.mode.value,
@@ -49,7 +49,8 @@ def load_finished(session: Session, *, by: Principal, load: FeedLoad) -> None:
         "file_digest": load.file_digest,
         **{name: getattr(load, name) for name in LOAD_COUNTS},
     }
-    outcome = Outcome.SUCCESS if load.status is LoadStatus.COMPLETED else Outcome.FAILURE
+    done = load.status in {LoadStatus.COMPLETED, LoadStatus.UNDONE}  # an undo that succeeded
+    outcome = Outcome.SUCCESS if done else Outcome.FAILURE
     event = events.feed_load_event(
         actor_for(by), source=load.source.name, load_id=load.id, outcome=outcome, details=details
     )
