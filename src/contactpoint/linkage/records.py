@@ -9,6 +9,7 @@ features are the columns Splink compares, so both sides compare alike.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
@@ -146,20 +147,24 @@ def _postcode_parts(postcode: str | None) -> tuple[str, str, str]:
 _SHORTEST_TYPO_FORMS: Final = 4  # "Ada" less a letter is "da", as "Ida" is: too short to tell
 
 
-def _one_typo_forms(names: Iterable[str]) -> frozenset[str]:
+def _one_typo_forms(names: Sequence[str]) -> frozenset[str]:
     """Each name and each form of it with one letter left out.
 
     Two names one keying error apart (a letter substituted, added, dropped, or
     two swapped) have a form in common, so "shares a typo form" is a set test.
     """
-    forms: set[str] = set()
-    for name in names:
-        if not name:
-            continue
-        forms.add(name)
-        if len(name) >= _SHORTEST_TYPO_FORMS:
-            forms.update(name[:at] + name[at + 1 :] for at in range(len(name)))
-    return frozenset(forms)
+    if len(names) == 1:
+        return _typo_forms(names[0])
+    return frozenset().union(*(_typo_forms(name) for name in names))
+
+
+@functools.lru_cache(maxsize=65_536)  # names repeat: most records' names were seen before
+def _typo_forms(name: str) -> frozenset[str]:
+    if not name:
+        return frozenset()
+    if len(name) < _SHORTEST_TYPO_FORMS:
+        return frozenset({name})
+    return frozenset({name, *(name[:at] + name[at + 1 :] for at in range(len(name)))})
 
 
 def _features(record: LinkageRecord) -> Features:
