@@ -178,6 +178,29 @@ def test_an_interrupted_load_is_completed_by_running_it_again(loads, monkeypatch
     assert len(loads.links()) == 10
 
 
+def test_a_load_of_one_chunk_interrupted_leaves_nothing_and_runs_again_whole(loads, monkeypatch):
+    """A load that fits one chunk is one transaction: no part-applied load to resume."""
+    real_apply = run_load.__globals__["apply_child_chunk"]
+
+    def crash(*args, **kwargs):
+        real_apply(*args, **kwargs)  # the chunk's writes are made, then the process dies
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("contactpoint.feeds.loading.apply_child_chunk", crash)
+    path = loads.file(child_csv(*CHILDREN))
+    request = LoadRequest(source="health", path=path, extracted_on=dt.date(2026, 11, 20))
+    with pytest.raises(KeyboardInterrupt):
+        run_load(loads.sessions, request, by=OPERATOR, linker=linker())
+    with loads.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(SourceRecord)) == 0
+        assert session.scalar(select(func.count()).select_from(FeedLoad)) == 0
+    monkeypatch.setattr("contactpoint.feeds.loading.apply_child_chunk", real_apply)
+    report = run_load(loads.sessions, request, by=OPERATOR, linker=linker())
+    assert not report.resumed
+    assert (report.status, report.counts["inserted"]) == (LoadStatus.COMPLETED, 10)
+    assert len(loads.links()) == 10
+
+
 def test_another_file_cannot_be_loaded_while_one_is_part_applied(loads, monkeypatch):
     monkeypatch.setattr("contactpoint.feeds.loading.CHUNK_ROWS", 3)
     real_apply = run_load.__globals__["apply_child_chunk"]

@@ -163,14 +163,19 @@ class _Load:
     ) -> LoadReport:
         load = self._interrupted()
         resumed = load is not None
+        step = commit  # what ends each step that a rerun resumes after
         if load is None:
             load = self._new_load()
             refusal = self._check(load)
             if refusal is not None:
                 return self._refuse(load, refusal, commit=commit)
+            if load.rows_read <= CHUNK_ROWS:
+                # One chunk: the whole load is one transaction. Killed part way, it
+                # leaves nothing behind, and the same command simply runs again.
+                step = self.session.flush
             load.status = LoadStatus.APPLYING
-            commit()
-        self._apply(load, commit=commit, progress=progress)
+            step()
+        self._apply(load, commit=step, progress=progress)
         self._finish(load)
         commit()
         report = self._report(load)
@@ -260,7 +265,8 @@ class _Load:
         except FeedFileError as error:
             return error.problem
         self._stage(staged)
-        refresh_statistics(self.session)
+        if rows > CHUNK_ROWS:
+            refresh_statistics(self.session)
         load.rows_read = rows
         return self._mass_end(load)
 
@@ -367,8 +373,8 @@ class _Load:
         load.applied_through_line = _line(chunk[-1])
         commit()
         self._chunks_applied += 1
-        if self._chunks_applied & (self._chunks_applied - 1) == 0:  # 1, 2, 4, 8... chunks
-            refresh_statistics(self.session)
+        if load.rows_read > CHUNK_ROWS and _power_of_two(self._chunks_applied):
+            refresh_statistics(self.session)  # after 1, 2, 4, 8... chunks of a big load
             commit()
         if progress is not None:
             progress(len(chunk))
@@ -427,6 +433,10 @@ class _Load:
             counts={name: getattr(load, name) for name in feeds_audit.LOAD_COUNTS},
             problems=[Problem(p.level, p.line, p.column, p.reason) for p in problems],
         )
+
+
+def _power_of_two(number: int) -> bool:
+    return number > 0 and number & (number - 1) == 0
 
 
 def _key(result: Result) -> str | None:
