@@ -20,9 +20,9 @@ Run: ``make bench-incremental`` (1,000,000 children), or
      one-row file: the whole loader path of ``contactpoint load`` without the
      process start: file digest, the load's row, pass one (the key staged,
      mass-end guard), pass two (row checks, existing-record lookup, source record
-     insert, candidates from the ``linkage_key`` index, scoring, decision, keys,
+     insert, candidates from the ``linkage_block`` index, scoring, decision, keys,
      link decision, the child's values and provenance), finishing (audit event)
-     and its three commits, and the load report;
+     and its commit (a one-chunk load is one transaction), and the load report;
    - *chunk*: the row already parsed from the file (untimed), then in a new
      session: the source looked up, ``feeds.applying.apply_child_chunk`` for a
      one-row chunk (the same linker and writes as a load's chunk) and the commit.
