@@ -70,6 +70,14 @@ class Settings(BaseSettings):
         ge=0,
         description="A runner-up child within this much of the best one sends it to review.",
     )
+    linkage_cached_records: int = Field(
+        default=100_000,
+        ge=0,
+        description=(
+            "How many built candidate records a load keeps in memory (about 2 KB each):"
+            " a national-size load runs faster with one per live child record."
+        ),
+    )
     audit_signing_key_file: Path | None = Field(
         default=None,
         description=(

@@ -34,3 +34,9 @@ def test_the_oldest_quarter_goes_when_the_cache_is_full():
         cache.put(number, f"h{number}", _record(f"Name{number}"))
     cache.put(8, "h8", _record("Later"))
     assert [cache.get(n, f"h{n}") is None for n in range(9)] == [True, True] + [False] * 7
+
+
+def test_a_cache_of_size_zero_keeps_nothing():
+    cache = _RecordCache(size=0)
+    cache.put(1, "h1", _record("Ada"))
+    assert cache.get(1, "h1") is None

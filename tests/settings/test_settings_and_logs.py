@@ -94,6 +94,15 @@ def test_the_linkage_thresholds_come_from_the_environment(monkeypatch):
     assert (linker.thresholds.link, linker.thresholds.review) == (8.5, -1.0)
 
 
+def test_the_linker_keeps_as_many_records_as_configured(monkeypatch):
+    assert default_linker(load_settings()).cached_records == 100_000
+    monkeypatch.setenv("CONTACTPOINT_LINKAGE_CACHED_RECORDS", "1000000")
+    assert default_linker(load_settings()).cached_records == 1_000_000
+    monkeypatch.setenv("CONTACTPOINT_LINKAGE_CACHED_RECORDS", "-1")
+    with pytest.raises(ValueError, match="linkage_cached_records"):
+        load_settings()
+
+
 def test_a_review_threshold_above_the_link_threshold_is_refused_naming_both(monkeypatch):
     monkeypatch.setenv("CONTACTPOINT_LINKAGE_LINK_THRESHOLD", "2")
     monkeypatch.setenv("CONTACTPOINT_LINKAGE_REVIEW_THRESHOLD", "3")

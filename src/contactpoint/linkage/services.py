@@ -114,7 +114,7 @@ def default_linker(settings: Settings | None = None) -> DirectoryLinker:
         review=settings.linkage_review_threshold,
         margin=settings.linkage_margin,
     )
-    return DirectoryLinker(model, thresholds)
+    return DirectoryLinker(model, thresholds, cached_records=settings.linkage_cached_records)
 
 
 def _councils_of_children(session: Session, child_ids: set[int]) -> dict[int, int]:
@@ -182,7 +182,7 @@ class _RecordCache:
         return held[1]
 
     def put(self, source_record_id: int, content_hash: str | None, record: LinkageRecord) -> None:
-        if content_hash is None:
+        if content_hash is None or self.size == 0:
             return
         if len(self._held) >= self.size:
             for oldest in list(islice(self._held, max(1, self.size // 4))):
@@ -193,11 +193,22 @@ class _RecordCache:
 class DirectoryLinker:
     """The product's linker: the trained model over the directory's blocking keys."""
 
-    def __init__(self, model: Model, thresholds: Thresholds | None = None) -> None:
+    def __init__(
+        self,
+        model: Model,
+        thresholds: Thresholds | None = None,
+        *,
+        cached_records: int = CACHED_RECORDS,
+    ) -> None:
         self.model = model
         self._sized: Model | None = None  # the model with its prior for this directory's size
         self.thresholds = thresholds if thresholds is not None else DEFAULT_THRESHOLDS
-        self._records = _RecordCache()
+        self._records = _RecordCache(cached_records)
+
+    @property
+    def cached_records(self) -> int:
+        """How many built candidate records this linker keeps at most."""
+        return self._records.size
 
     def link(
         self, session: Session, arrivals: Sequence[Arrival], *, source: Source
