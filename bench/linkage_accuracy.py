@@ -63,6 +63,7 @@ from contactpoint.linkage import (
     blocking_keys,
     decide,
     linkage_record,
+    may_be_twins,
 )
 from contactpoint.linkage.comparisons import DIFFERENT_GIVEN_NAME_WEIGHT
 from contactpoint.linkage.services import record_for_row
@@ -278,6 +279,7 @@ def link_incrementally(
     for position in order:
         record = records[position]
         best: dict[int, Scored] = {}
+        every: dict[int, list[Scored]] = defaultdict(list)
         seen: set[int] = set()
         for key in keys[position]:
             for other in index.get(key, ()):
@@ -286,12 +288,15 @@ def link_incrementally(
                 seen.add(other)
                 scored = model.score(record, records[other])
                 child = child_of[other]
+                every[child].append(scored)
                 if child not in best or scored.match_weight > best[child].match_weight:
                     best[child] = scored
         ranked = sorted(best.items(), key=lambda item: item[1].match_weight, reverse=True)
         top = ranked[0] if ranked else None
         runner_up = ranked[1][1] if len(ranked) > 1 else None
         outcome = decide(None if top is None else top[1], runner_up, thresholds=DEFAULT_THRESHOLDS)
+        if outcome is Outcome.LINK and top is not None and any(map(may_be_twins, every[top[0]])):
+            outcome = Outcome.REVIEW  # as DirectoryLinker: any of the child's records says twin
         if outcome is Outcome.LINK and top is not None:
             child_of[position] = top[0]
         else:

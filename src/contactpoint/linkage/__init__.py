@@ -7,7 +7,13 @@ child and review. Splink trains the model (``training``); it never runs while
 scoring.
 """
 
-from contactpoint.linkage.decisions import DEFAULT_THRESHOLDS, Outcome, Thresholds, decide
+from contactpoint.linkage.decisions import (
+    DEFAULT_THRESHOLDS,
+    Outcome,
+    Thresholds,
+    decide,
+    may_be_twins,
+)
 from contactpoint.linkage.model import Evidence, Model, ModelFileError, Scored, probability_of
 from contactpoint.linkage.records import (
     LinkageRecord,
@@ -29,5 +35,6 @@ __all__ = [
     "candidate_keys",
     "decide",
     "linkage_record",
+    "may_be_twins",
     "probability_of",
 ]

@@ -30,7 +30,13 @@ from sqlalchemy import insert, select
 
 from contactpoint.directory.models import Child, GpRegistration, SchoolEnrolment, Shield
 from contactpoint.directory.services import new_contactpoint_ids
-from contactpoint.linkage.decisions import DEFAULT_THRESHOLDS, Outcome, Thresholds, decide
+from contactpoint.linkage.decisions import (
+    DEFAULT_THRESHOLDS,
+    Outcome,
+    Thresholds,
+    decide,
+    may_be_twins,
+)
 from contactpoint.linkage.index import (
     forget_records,
     hashed_keys,
@@ -167,8 +173,8 @@ class _RecordCache:
     Building a candidate's record (its payload read, its names normalised) costs
     more than scoring it, and a load meets the same candidates chunk after chunk,
     and its own earlier records most of all. An entry is used only while the
-    record's content hash is unchanged; the oldest quarter goes when it is full,
-    so memory stays bounded however large the load.
+    record's content hash is unchanged; the quarter least recently used goes
+    when it is full, so memory stays bounded however large the load.
     """
 
     def __init__(self, size: int = CACHED_RECORDS) -> None:
@@ -179,6 +185,7 @@ class _RecordCache:
         held = self._held.get(source_record_id)
         if held is None or content_hash is None or held[0] != content_hash:
             return None
+        self._held[source_record_id] = self._held.pop(source_record_id)  # used: kept longest
         return held[1]
 
     def put(self, source_record_id: int, content_hash: str | None, record: LinkageRecord) -> None:
@@ -246,8 +253,10 @@ class DirectoryLinker:
         shielded: dict[int, Shield],
     ) -> LinkResult:
         best: dict[int, Scored] = {}
+        every: dict[int, list[Scored]] = defaultdict(list)
         for candidate in candidates:
             scored = (self._sized or self.model).score(record, candidate.record)
+            every[candidate.child_id].append(scored)
             held = best.get(candidate.child_id)
             if held is None or scored.match_weight > held.match_weight:
                 best[candidate.child_id] = scored
@@ -255,6 +264,10 @@ class DirectoryLinker:
         top = ranked[0] if ranked else None
         runner_up = ranked[1][1] if len(ranked) > 1 else None
         outcome = decide(None if top is None else top[1], runner_up, thresholds=self.thresholds)
+        if outcome is Outcome.LINK and top is not None and _twin_by_any(every[top[0]]):
+            # The child's best record looks like this one, but another of its records
+            # says twin (near names, a different NHS number or UPN): a person decides.
+            outcome = Outcome.REVIEW
         at_risk = self._shielded_candidates(record, candidates, ranked, shielded)
         if outcome is Outcome.LINK and top is not None:
             if not (at_risk - {top[0]}) and not _new_identity(shielded.get(top[0])):
@@ -310,6 +323,16 @@ NEW_IDENTITY_REASONS = frozenset(
         ShieldReason.SERIOUS_CRIME,
     }
 )
+
+
+def _twin_by_any(scores: Iterable[Scored]) -> bool:
+    """Whether any of a child's records, against the incoming one, looks like a twin.
+
+    The decision weighs the child's best-matching record, but the twin check must
+    see them all: a school record without an NHS number matches a twin as well
+    as his brother, while the health record beside it names a different number.
+    """
+    return any(may_be_twins(scored) for scored in scores)
 
 
 def _new_identity(shield: Shield | None) -> bool:
