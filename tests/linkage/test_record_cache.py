@@ -40,3 +40,14 @@ def test_a_cache_of_size_zero_keeps_nothing():
     cache = _RecordCache(size=0)
     cache.put(1, "h1", _record("Ada"))
     assert cache.get(1, "h1") is None
+
+
+def test_a_record_used_again_is_kept_over_older_unused_ones():
+    cache = _RecordCache(size=8)
+    for number in range(8):
+        cache.put(number, f"h{number}", _record(f"Name{number}"))
+    assert cache.get(0, "h0") is not None  # used: now the most recent
+    cache.put(8, "h8", _record("Later"))
+    assert cache.get(0, "h0") is not None
+    assert cache.get(1, "h1") is None
+    assert cache.get(2, "h2") is None

@@ -265,7 +265,7 @@ class _Load:
         except FeedFileError as error:
             return error.problem
         self._stage(staged)
-        if rows > CHUNK_ROWS:
+        if rows > CHUNK_ROWS and not self.request.dry_run:  # a dry run holds no locks for it
             refresh_statistics(self.session)
         load.rows_read = rows
         return self._mass_end(load)
@@ -373,7 +373,8 @@ class _Load:
         load.applied_through_line = _line(chunk[-1])
         commit()
         self._chunks_applied += 1
-        if load.rows_read > CHUNK_ROWS and _power_of_two(self._chunks_applied):
+        big = load.rows_read > CHUNK_ROWS and not self.request.dry_run
+        if big and _power_of_two(self._chunks_applied):
             refresh_statistics(self.session)  # after 1, 2, 4, 8... chunks of a big load
             commit()
         if progress is not None:

@@ -45,6 +45,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key_hash", "source_record_id", name=op.f("pk_linkage_block")),
         sqlite_with_rowid=False,
     )  # fmt: skip
+    # The index first: each batch looks up what it already copied by source record.
+    op.create_index(
+        op.f("ix_linkage_block_source_record_id"), "linkage_block", ["source_record_id"]
+    )
     connection = op.get_bind()
     old = sa.table("linkage_key", sa.column("id"), sa.column("key"), sa.column("source_record_id"))
     last = 0
@@ -72,9 +76,6 @@ def upgrade() -> None:
         if fresh:
             connection.execute(block.insert(), fresh)
         last = batch[-1][0]
-    op.create_index(
-        op.f("ix_linkage_block_source_record_id"), "linkage_block", ["source_record_id"]
-    )
     op.drop_index(op.f("ix_linkage_key_source_record_id"), table_name="linkage_key")
     op.drop_index("ix_linkage_key_key", table_name="linkage_key")
     op.drop_table("linkage_key")
