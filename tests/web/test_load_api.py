@@ -291,3 +291,19 @@ def test_fhir_sent_as_csv_or_an_unknown_format_is_refused_saying_what_to_send(ap
     assert unknown.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert "csv or fhir" in unknown.text
     assert _loads(app) == 0
+
+
+def test_fhir_for_the_involvement_feed_is_refused_as_bad_input_and_nothing_loads(
+    app, http, manager
+):
+    _, headers = manager
+    ndjson = {"Content-Type": "application/fhir+ndjson"}
+
+    sent = http.post(
+        LOADS, params={"format": "fhir", "feed": "involvements"}, content=PATIENTS,
+        headers=headers | ndjson,
+    )  # fmt: skip
+
+    assert sent.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "format" in sent.json()["errors"][0]["location"]
+    assert _loads(app) == 0

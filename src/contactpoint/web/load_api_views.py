@@ -62,6 +62,7 @@ from contactpoint.web.load_forms import (
     LoadOptions,
     choice,
     default_file_name,
+    format_problem,
     options_problems,
     run_upload,
 )
@@ -244,6 +245,9 @@ async def submit_load(
         return _invalid(request, "query", problems)
     if file_format not in BODY_TYPES:
         return _invalid(request, "query", {"format": "The format is csv or fhir"})
+    wrong_format = format_problem(file_format, chosen_feed)
+    if wrong_format is not None:  # FHIR carries children only: refused before the body is read
+        return _invalid(request, "query", {"format": wrong_format})
     options = LoadOptions(chosen_feed, chosen_mode, day, dry_run, allow_mass_end, file_format)
     content_type, _ = parse_options_header(request.headers.get("content-type", ""))
     if content_type not in BODY_TYPES[file_format]:
