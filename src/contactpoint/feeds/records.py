@@ -90,11 +90,20 @@ def existing_records_ids(
     return {key: record_id for key, record_id in session.execute(statement)}  # noqa: C416
 
 
+END_BATCH = 5000  # ids bound per statement: SQLite takes at most 32,766
+
+
 def end_records(session: Session, record_ids: Sequence[int]) -> int:
-    """End these source records: their values go; their children are chosen for again."""
-    if not record_ids:
-        return 0
-    ids = list(record_ids)
+    """End these source records: their values go; their children are chosen for again.
+
+    In batches: a full load may end hundreds of thousands of records at once.
+    """
+    for start in range(0, len(record_ids), END_BATCH):
+        _end_batch(session, list(record_ids[start : start + END_BATCH]))
+    return len(record_ids)
+
+
+def _end_batch(session: Session, ids: list[int]) -> None:
     children = set(session.scalars(select(SourceRecord.child_id).where(SourceRecord.id.in_(ids))))
     feeds = set(session.scalars(select(SourceRecord.feed).where(SourceRecord.id.in_(ids))))
     session.execute(
@@ -107,4 +116,3 @@ def end_records(session: Session, record_ids: Sequence[int]) -> int:
     forget_records(session, ids)
     remove_values(session, ids)
     refresh_children(session, {child for child in children if child is not None})
-    return len(ids)
