@@ -35,6 +35,7 @@ from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.linkage.services import LINKED_BY, Arrival, forget_records, index_records
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import child_from_payload, involvement_from_payload
+from contactpoint.storage.queries import one_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -110,17 +111,22 @@ def _children_only_held_by(session: Session, record_ids: list[int]) -> dict[int,
     if not record_ids:
         return {}
     children = set(
-        session.scalars(select(SourceRecord.child_id).where(SourceRecord.id.in_(record_ids)))
+        session.scalars(
+            select(SourceRecord.child_id).where(one_of(session, SourceRecord.id, record_ids))
+        )
     )
     others = set(
         session.scalars(
             select(SourceRecord.child_id).where(
-                SourceRecord.child_id.in_(children), SourceRecord.id.not_in(record_ids)
+                one_of(session, SourceRecord.child_id, children),
+                ~one_of(session, SourceRecord.id, record_ids),
             )
         )
     )
     lonely = {child for child in children if child is not None and child not in others}
-    rows = session.execute(select(Child.id, Child.contactpoint_id).where(Child.id.in_(lonely)))
+    rows = session.execute(
+        select(Child.id, Child.contactpoint_id).where(one_of(session, Child.id, lonely))
+    )
     return {child_id: number for child_id, number in rows}  # noqa: C416 - Rows, not pairs
 
 
@@ -129,7 +135,7 @@ def _require_unopened(session: Session, children: dict[int, str]) -> None:
         return
     opened = session.scalar(
         select(AuditEventRow.subject_ref)
-        .where(AuditEventRow.subject_ref.in_(list(children.values())))
+        .where(one_of(session, AuditEventRow.subject_ref, list(children.values())))
         .limit(1)
     )
     if opened is not None:
@@ -142,10 +148,11 @@ def _require_unopened(session: Session, children: dict[int, str]) -> None:
 def _restore(session: Session, changes: list[FeedLoadChange]) -> list[SourceRecord]:
     ids = [change.source_record_id for change in changes]
     records = {
-        r.id: r for r in session.scalars(select(SourceRecord).where(SourceRecord.id.in_(ids)))
+        r.id: r
+        for r in session.scalars(select(SourceRecord).where(one_of(session, SourceRecord.id, ids)))
     }
     remove_values(session, ids)
-    session.execute(delete(Involvement).where(Involvement.source_record_id.in_(ids)))
+    session.execute(delete(Involvement).where(one_of(session, Involvement.source_record_id, ids)))
     forget_records(session, ids)
     for change in changes:  # newest first, so the oldest previous version is left standing
         record = records[change.source_record_id]
@@ -181,22 +188,31 @@ def _remove(session: Session, record_ids: list[int], children: dict[int, str]) -
     if not record_ids:
         return
     held = set(
-        session.scalars(select(SourceRecord.child_id).where(SourceRecord.id.in_(record_ids)))
+        session.scalars(
+            select(SourceRecord.child_id).where(one_of(session, SourceRecord.id, record_ids))
+        )
     )
     remove_values(session, record_ids)
-    session.execute(delete(Involvement).where(Involvement.source_record_id.in_(record_ids)))
+    session.execute(
+        delete(Involvement).where(one_of(session, Involvement.source_record_id, record_ids))
+    )
     forget_records(session, record_ids)
-    session.execute(delete(ReviewItem).where(ReviewItem.source_record_id.in_(record_ids)))
-    session.execute(delete(LinkDecision).where(LinkDecision.source_record_id.in_(record_ids)))
-    session.execute(delete(SourceRecord).where(SourceRecord.id.in_(record_ids)))
+    session.execute(
+        delete(ReviewItem).where(one_of(session, ReviewItem.source_record_id, record_ids))
+    )
+    session.execute(
+        delete(LinkDecision).where(one_of(session, LinkDecision.source_record_id, record_ids))
+    )
+    session.execute(delete(SourceRecord).where(one_of(session, SourceRecord.id, record_ids)))
     gone = list(children)
     if gone:
-        session.execute(delete(Shield).where(Shield.child_id.in_(gone)))
+        session.execute(delete(Shield).where(one_of(session, Shield.child_id, gone)))
         session.execute(
             delete(ReviewItem).where(
-                ReviewItem.provisional_child_id.in_(gone) | ReviewItem.candidate_child_id.in_(gone)
+                one_of(session, ReviewItem.provisional_child_id, gone)
+                | one_of(session, ReviewItem.candidate_child_id, gone)
             )
         )
-        session.execute(delete(LinkDecision).where(LinkDecision.child_id.in_(gone)))
-        session.execute(delete(Child).where(Child.id.in_(gone)))
+        session.execute(delete(LinkDecision).where(one_of(session, LinkDecision.child_id, gone)))
+        session.execute(delete(Child).where(one_of(session, Child.id, gone)))
     refresh_children(session, {child for child in held if child is not None} - set(gone))

@@ -22,7 +22,7 @@ from contactpoint.linkage.models import LinkageKey
 from contactpoint.linkage.records import LinkageRecord, blocking_keys, linkage_record
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import ChildRow, child_from_payload
-from contactpoint.storage.queries import insert_tuples
+from contactpoint.storage.queries import insert_tuples, one_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -79,7 +79,9 @@ def forget_records(session: Session, source_record_ids: Sequence[int]) -> None:
     """Ended records are no longer candidates."""
     if source_record_ids:
         session.execute(
-            delete(LinkageKey).where(LinkageKey.source_record_id.in_(list(source_record_ids)))
+            delete(LinkageKey).where(
+                one_of(session, LinkageKey.source_record_id, list(source_record_ids))
+            )
         )
 
 
