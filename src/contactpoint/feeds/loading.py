@@ -39,7 +39,7 @@ from contactpoint.feeds.problems import FeedFileError, Level, Problem, file_erro
 from contactpoint.feeds.reading import DEFAULT_SIZE_CAP
 from contactpoint.feeds.records import ChunkCounts, ChunkOutcome, end_records
 from contactpoint.feeds.row_checks import Accepted, Rejected
-from contactpoint.feeds.sources import SourceError, require_source, source_target
+from contactpoint.feeds.sources import SourceError, lock_source, require_source, source_target
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.storage.models import table_of
 from contactpoint.storage.queries import refresh_statistics
@@ -161,6 +161,7 @@ class _Load:
     def run(
         self, *, commit: Callable[[], None], progress: Callable[[int], None] | None
     ) -> LoadReport:
+        lock_source(self.session, self.source)
         load = self._interrupted()
         resumed = load is not None
         step = commit  # what ends each step that a rerun resumes after

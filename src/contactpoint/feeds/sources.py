@@ -89,6 +89,17 @@ def require_source(session: Session, name: str) -> Source:
     return source
 
 
+def lock_source(session: Session, source: Source) -> None:
+    """Hold the source's row until this transaction ends: one load or undo of a source at a time.
+
+    On PostgreSQL a second load (or an undo) of the same source waits here until
+    the first commits, and then sees what it did: a load of one chunk is a
+    single transaction, so nothing else would show it was running. SQLite lets
+    one writer in at a time anyway (``FOR UPDATE`` is not rendered there).
+    """
+    session.execute(select(Source.id).where(Source.id == source.id).with_for_update())
+
+
 def _trusted(fields: Iterable[str]) -> str:
     wanted = sorted({field.strip() for field in fields if field.strip()})
     unknown = [field for field in wanted if field not in TRUSTABLE_FIELDS]

@@ -30,7 +30,7 @@ from contactpoint.feeds import audit_trail as feeds_audit
 from contactpoint.feeds.applying import restore_child_values
 from contactpoint.feeds.involvements import add_involvement
 from contactpoint.feeds.models import FeedLoad, FeedLoadChange, LoadStatus, RecordChange
-from contactpoint.feeds.sources import SourceError, source_target
+from contactpoint.feeds.sources import SourceError, lock_source, source_target
 from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.linkage.services import LINKED_BY, Arrival, forget_records, index_records
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
@@ -60,6 +60,8 @@ def undo_load(session: Session, *, by: Principal, load_id: int) -> UndoReport:
     if load is None:
         raise UndoRefusedError(f"there is no load {load_id}")
     require(decide(by, Permission.FEEDS_LOAD_RUN, target=source_target(load.source)))
+    lock_source(session, load.source)
+    session.refresh(load)  # as it is now that no load of its source is running
     _require_nothing_depends_on(session, load)
     changes = list(
         session.scalars(
