@@ -52,3 +52,24 @@ def test_reindex_restores_the_keys_a_load_made(fresh_database, tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"Indexed 3 live child records under {len(made)} blocking keys." in result.stdout
     assert _index(url) == made
+
+
+def test_reindex_is_refused_while_a_load_is_part_applied(fresh_database, tmp_path):
+    url = fresh_database.url
+    extract = tmp_path / "health.csv"
+    extract.write_text(CHILDREN_CSV, encoding="utf-8")
+    run_command("sources", "add", "health", "--kind", "national", database_url=url)
+    loaded = run_command("load", "--source", "health", str(extract), database_url=url)
+    assert loaded.returncode == 0, loaded.stderr
+    made = _index(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:  # as a load killed part way leaves it
+        connection.execute(sa.text("UPDATE feed_load SET status = 'applying'"))
+        connection.execute(sa.text("DELETE FROM linkage_block"))
+    engine.dispose()
+    result = run_command("linkage", "reindex", database_url=url)
+    assert result.returncode == 1
+    assert "health.csv for health is part-applied" in result.stderr
+    assert "run that load again" in result.stderr
+    assert _index(url) == set()  # nothing was changed
+    assert made

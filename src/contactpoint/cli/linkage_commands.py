@@ -16,6 +16,7 @@ from contactpoint.access.audit_trail import actor_for
 from contactpoint.access.commands import operator
 from contactpoint.audit.events import export_event
 from contactpoint.audit.services import record
+from contactpoint.feeds.sources import hold_every_source
 from contactpoint.linkage.batch import live_records, relink_report
 from contactpoint.linkage.index import live_child_records, rebuild_index
 from contactpoint.linkage.model import Model
@@ -112,9 +113,16 @@ def reindex() -> None:
 
     Records indexed by an older release lack the keys a newer one adds, so they
     would not be found as candidates through them. One transaction: loads and
-    searches see the old index until the new one is complete.
+    searches see the old index until the new one is complete, and no load starts
+    meanwhile; it is refused while a load is part-applied.
     """
     with _sessions() as sessions, sessions() as session:
+        unfinished = hold_every_source(session)
+        if unfinished:
+            raise LinkageCommandError(
+                f"{'; '.join(unfinished)} is part-applied: run that load again to complete it,"
+                " then reindex; nothing was changed"
+            )
         total = live_child_records(session)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("Indexing live child records", total=total)

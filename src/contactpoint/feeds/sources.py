@@ -11,6 +11,7 @@ from sqlalchemy import select
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import Target, decide, require, target_of
 from contactpoint.feeds import audit_trail as feeds_audit
+from contactpoint.feeds.models import FeedLoad, LoadStatus
 from contactpoint.provenance.models import Source, SourceKind
 
 if TYPE_CHECKING:
@@ -98,6 +99,23 @@ def lock_source(session: Session, source: Source) -> None:
     one writer in at a time anyway (``FOR UPDATE`` is not rendered there).
     """
     session.execute(select(Source.id).where(Source.id == source.id).with_for_update())
+
+
+def hold_every_source(session: Session) -> list[str]:
+    """Lock every source's row (in id order, as loads take theirs one at a time); the loads
+    still part-applied, which a whole-directory job must wait for ("ID of FILE for SOURCE").
+
+    Until this transaction ends, no load or undo of any source starts (PostgreSQL;
+    on SQLite the job's own writes keep other writers out).
+    """
+    session.execute(select(Source.id).order_by(Source.id).with_for_update())
+    applying = session.execute(
+        select(FeedLoad.id, FeedLoad.file_name, Source.name)
+        .join(Source, Source.id == FeedLoad.source_id)
+        .where(FeedLoad.status == LoadStatus.APPLYING)
+        .order_by(FeedLoad.id)
+    )
+    return [f"load {load} of {file_name} for {name}" for load, file_name, name in applying]
 
 
 def _trusted(fields: Iterable[str]) -> str:
