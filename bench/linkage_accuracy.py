@@ -63,7 +63,6 @@ from contactpoint.linkage import (
     blocking_keys,
     decide,
     linkage_record,
-    may_be_twins,
 )
 from contactpoint.linkage.comparisons import DIFFERENT_GIVEN_NAME_WEIGHT
 from contactpoint.linkage.services import record_for_row
@@ -294,9 +293,12 @@ def link_incrementally(
         ranked = sorted(best.items(), key=lambda item: item[1].match_weight, reverse=True)
         top = ranked[0] if ranked else None
         runner_up = ranked[1][1] if len(ranked) > 1 else None
-        outcome = decide(None if top is None else top[1], runner_up, thresholds=DEFAULT_THRESHOLDS)
-        if outcome is Outcome.LINK and top is not None and any(map(may_be_twins, every[top[0]])):
-            outcome = Outcome.REVIEW  # as DirectoryLinker: any of the child's records says twin
+        outcome = decide(
+            None if top is None else top[1],
+            runner_up,
+            thresholds=DEFAULT_THRESHOLDS,
+            best_child=() if top is None else every[top[0]],
+        )
         if outcome is Outcome.LINK and top is not None:
             child_of[position] = top[0]
         else:

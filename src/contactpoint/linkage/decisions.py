@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from contactpoint.linkage.model import Scored
 
 
@@ -78,12 +80,16 @@ def decide(
     runner_up: Scored | None = None,
     *,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    best_child: Iterable[Scored] = (),
 ) -> Outcome:
     """The outcome for an incoming record.
 
     ``best`` and ``runner_up`` are the best scores of two *different* children
     (a child held from several sources scores as its best record), or None when
-    there is no such candidate.
+    there is no such candidate. ``best_child`` is every score of the best child's
+    records: the twin check sees them all, since a brother's record without an
+    NHS number matches a twin as well as him while his other record names
+    another number.
     """
     if best is None or best.match_weight < thresholds.review:
         return Outcome.NEW_CHILD
@@ -95,6 +101,6 @@ def decide(
         and best.match_weight - runner_up.match_weight < thresholds.margin
     ):
         return Outcome.REVIEW
-    if may_be_twins(best):
+    if may_be_twins(best) or any(map(may_be_twins, best_child)):
         return Outcome.REVIEW
     return Outcome.LINK

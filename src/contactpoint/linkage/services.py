@@ -35,7 +35,6 @@ from contactpoint.linkage.decisions import (
     Outcome,
     Thresholds,
     decide,
-    may_be_twins,
 )
 from contactpoint.linkage.index import (
     forget_records,
@@ -263,11 +262,12 @@ class DirectoryLinker:
         ranked = sorted(best.items(), key=lambda item: item[1].match_weight, reverse=True)
         top = ranked[0] if ranked else None
         runner_up = ranked[1][1] if len(ranked) > 1 else None
-        outcome = decide(None if top is None else top[1], runner_up, thresholds=self.thresholds)
-        if outcome is Outcome.LINK and top is not None and _twin_by_any(every[top[0]]):
-            # The child's best record looks like this one, but another of its records
-            # says twin (near names, a different NHS number or UPN): a person decides.
-            outcome = Outcome.REVIEW
+        outcome = decide(
+            None if top is None else top[1],
+            runner_up,
+            thresholds=self.thresholds,
+            best_child=() if top is None else every[top[0]],
+        )
         at_risk = self._shielded_candidates(record, candidates, ranked, shielded)
         if outcome is Outcome.LINK and top is not None:
             if not (at_risk - {top[0]}) and not _new_identity(shielded.get(top[0])):
@@ -323,16 +323,6 @@ NEW_IDENTITY_REASONS = frozenset(
         ShieldReason.SERIOUS_CRIME,
     }
 )
-
-
-def _twin_by_any(scores: Iterable[Scored]) -> bool:
-    """Whether any of a child's records, against the incoming one, looks like a twin.
-
-    The decision weighs the child's best-matching record, but the twin check must
-    see them all: a school record without an NHS number matches a twin as well
-    as his brother, while the health record beside it names a different number.
-    """
-    return any(may_be_twins(scored) for scored in scores)
 
 
 def _new_identity(shield: Shield | None) -> bool:
