@@ -18,7 +18,7 @@ from loads import OPERATOR, Loads, linker
 
 CHILDREN = [
     {"record_id": f"H{n}", "given_name": given, "family_name": family,
-     "date_of_birth": born, "nhs_number": nhs, "postcode": postcode}
+     "date_of_birth": born, "nhs_number": nhs, "upn": "", "postcode": postcode}
     for n, (given, family, born, nhs, postcode) in enumerate([
         ("Amelia", "Barton", "2014-07-21", "9991027610", "OX5V 9JP"),
         ("Oliver", "Hughes", "2016-03-02", "9998234786", "OX2 6GG"),

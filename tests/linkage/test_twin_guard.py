@@ -84,3 +84,14 @@ def test_twins_with_two_nhs_numbers_are_never_linked(first, second, middle, nhs_
     other = child(given_name=second, nhs_number=nhs_b)
     assert decide(MODEL.score(other, one)) is not Outcome.LINK
     assert decide(MODEL.score(one, other)) is not Outcome.LINK
+
+
+def test_a_shared_number_below_the_review_threshold_is_held_for_review():
+    """Two children never hold one number: a person decides which was mistyped."""
+    ali = child(nhs_number="9994070622")
+    zara = child(given_name="Zara", gender=Gender.FEMALE, nhs_number="9994070622")
+    scored = MODEL.score(zara, ali)
+    assert scored.match_weight < 0.0  # a new child, on the score alone
+    assert decide(scored) is Outcome.NEW_CHILD
+    assert decide(scored, shares_number=True) is Outcome.REVIEW
+    assert decide(None, shares_number=False) is Outcome.NEW_CHILD

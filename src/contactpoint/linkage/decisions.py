@@ -4,6 +4,9 @@ Thresholds are match weights (log2 odds): they add like the evidence does.
 Above the link threshold, one more check: a pair whose given names are only
 near each other, and whose identifiers say "two children" or nothing at all,
 may be twins, and is held for review rather than linked (:func:`may_be_twins`).
+Below the review threshold, a record that shares an NHS number or UPN with a
+child is still held for review: two children never hold one number, so either
+a number was mistyped or the names were, and a person decides which.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ def decide(
     *,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     best_child: Iterable[Scored] = (),
+    shares_number: bool = False,
 ) -> Outcome:
     """The outcome for an incoming record.
 
@@ -89,10 +93,12 @@ def decide(
     there is no such candidate. ``best_child`` is every score of the best child's
     records: the twin check sees them all, since a brother's record without an
     NHS number matches a twin as well as him while his other record names
-    another number.
+    another number. ``shares_number``: some candidate record has this record's
+    NHS number or UPN; the record is then never a new child without a person
+    deciding.
     """
     if best is None or best.match_weight < thresholds.review:
-        return Outcome.NEW_CHILD
+        return Outcome.REVIEW if shares_number else Outcome.NEW_CHILD
     if best.match_weight < thresholds.link:
         return Outcome.REVIEW
     if (

@@ -262,13 +262,17 @@ class DirectoryLinker:
         ranked = sorted(best.items(), key=lambda item: item[1].match_weight, reverse=True)
         top = ranked[0] if ranked else None
         runner_up = ranked[1][1] if len(ranked) > 1 else None
+        sharing = _sharing_a_number(record, candidates)
         outcome = decide(
             None if top is None else top[1],
             runner_up,
             thresholds=self.thresholds,
             best_child=() if top is None else every[top[0]],
+            shares_number=bool(sharing),
         )
-        at_risk = self._shielded_candidates(record, candidates, ranked, shielded)
+        # Shielded children this record may belong to (a review score, or a shared number).
+        may = {child for child, scored in ranked if scored.match_weight >= self.thresholds.review}
+        at_risk = {child for child in may | sharing if child in shielded}
         if outcome is Outcome.LINK and top is not None:
             if not (at_risk - {top[0]}) and not _new_identity(shielded.get(top[0])):
                 writer.decision(arrival, top[0], LinkOutcome.LINKED, top[1])
@@ -277,7 +281,7 @@ class DirectoryLinker:
         if outcome is Outcome.NEW_CHILD and at_risk:
             outcome = Outcome.REVIEW  # it may belong to a shielded child: a person decides
         if outcome is Outcome.REVIEW and ranked:
-            chosen = next((child for child, _ in ranked if child in at_risk), ranked[0][0])
+            chosen = self._compared_with(ranked, at_risk, sharing)
             scored = best[chosen]
             child_id = writer.new_child(arrival.row, shield=_first(at_risk, shielded))
             writer.decision(arrival, child_id, LinkOutcome.HELD_FOR_REVIEW, scored)
@@ -287,21 +291,18 @@ class DirectoryLinker:
         writer.decision(arrival, child_id, LinkOutcome.NEW_CHILD, None)
         return LinkResult(child_id, new_child=True)
 
-    def _shielded_candidates(
-        self,
-        record: LinkageRecord,
-        candidates: list[_Candidate],
-        ranked: list[tuple[int, Scored]],
-        shielded: dict[int, Shield],
-    ) -> set[int]:
-        """Shielded children this record may belong to (review score, or a shared identifier)."""
-        may = {child for child, scored in ranked if scored.match_weight >= self.thresholds.review}
-        for candidate in candidates:
-            shares_number = record.nhs_number and record.nhs_number == candidate.record.nhs_number
-            shares_upn = record.upn and record.upn == candidate.record.upn
-            if shares_number or shares_upn:
-                may.add(candidate.child_id)
-        return {child for child in may if child in shielded}
+    def _compared_with(
+        self, ranked: list[tuple[int, Scored]], at_risk: set[int], sharing: set[int]
+    ) -> int:
+        """The candidate child a held record is shown beside: one it may belong to that is
+        shielded, else the best if it scored in review, else one sharing its number."""
+        for child, _ in ranked:
+            if child in at_risk:
+                return child
+        best_child, best = ranked[0]
+        if best.match_weight >= self.thresholds.review:
+            return best_child
+        return next((child for child, _ in ranked if child in sharing), best_child)
 
     def rekey(self, session: Session, changed: Sequence[Arrival]) -> None:
         forget_records(session, [arrival.source_record_id for arrival in changed])
@@ -327,6 +328,17 @@ NEW_IDENTITY_REASONS = frozenset(
 
 def _new_identity(shield: Shield | None) -> bool:
     return shield is not None and shield.reason in NEW_IDENTITY_REASONS
+
+
+def _sharing_a_number(record: LinkageRecord, candidates: Iterable[_Candidate]) -> set[int]:
+    """The candidate children one of whose records has this record's NHS number or UPN."""
+    nhs_number, upn = record.nhs_number, record.upn
+    return {
+        candidate.child_id
+        for candidate in candidates
+        if (nhs_number and nhs_number == candidate.record.nhs_number)
+        or (upn and upn == candidate.record.upn)
+    }
 
 
 def _first(children: set[int], shielded: dict[int, Shield]) -> Shield | None:
