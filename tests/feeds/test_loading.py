@@ -229,3 +229,22 @@ def test_involvements_belong_to_the_sources_child_records(loads):
     (problem,) = [p for p in report.problems if p.level is Level.ROW]
     assert (problem.line, problem.column) == (3, "child_record_id")
     assert "send the child's row in the child feed first" in problem.reason
+
+
+@pytest.mark.parametrize("mode", [LoadMode.FULL, LoadMode.DELTA])
+def test_a_repeated_record_id_loads_its_first_row_and_names_the_line_of_the_other(loads, mode):
+    """Found by the loader whichever way it keeps the keys: in the database (a full load)
+    or in memory (a delta of one chunk)."""
+    again = {**CHILDREN[0], "given_name": "Amelie"}
+    report = loads.load("health", child_csv(CHILDREN[0], CHILDREN[1], again), mode=mode)
+    assert report.counts["inserted"] == 2
+    assert report.counts["rejected"] == 1
+    [problem] = [p for p in report.problems if p.column == "record_id"]
+    assert problem.line == 4
+    assert "first appears on line 2" in problem.reason
+    [(_, record_id, _)] = [link for link in loads.links() if link[1] == "H0"]
+    with loads.sessions() as session:
+        given = session.scalar(
+            select(SourceRecord.given_name).where(SourceRecord.record_key == "H0")
+        )
+    assert (record_id, given) == ("H0", "Amelia")

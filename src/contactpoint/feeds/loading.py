@@ -154,6 +154,10 @@ class _Load:
         self.session, self.request, self.by, self.digest = session, request, by, digest
         self.linker = linker
         self._chunks_applied = 0
+        # A delta of one chunk keeps its keys here, not in feed_load_key: it is one
+        # transaction (nothing to resume) and a delta ends nothing (no query needs them).
+        self._held_keys: list[dict[str, object]] | None = None
+        self._staged = 0
         self.source: Source = require_source(session, request.source)
         permission = Permission.FEEDS_LOAD_SUBMIT
         require(decide(by, permission, target=source_target(self.source)))
@@ -178,8 +182,8 @@ class _Load:
             step()
         self._apply(load, commit=step, progress=progress)
         self._finish(load)
+        report = self._report(load)  # read before the commit: no second transaction
         commit()
-        report = self._report(load)
         report.resumed = resumed
         return report
 
@@ -265,7 +269,10 @@ class _Load:
                         self._stage(staged)
         except FeedFileError as error:
             return error.problem
-        self._stage(staged)
+        if rows <= CHUNK_ROWS and self.request.mode is LoadMode.DELTA and self._staged == 0:
+            self._held_keys = staged
+        else:
+            self._stage(staged)
         if rows > CHUNK_ROWS and not self.request.dry_run:  # a dry run holds no locks for it
             refresh_statistics(self.session)
         load.rows_read = rows
@@ -274,6 +281,7 @@ class _Load:
     def _stage(self, staged: list[dict[str, object]]) -> None:
         if staged:
             self.session.execute(insert(table_of(FeedLoadKey)), staged)
+            self._staged += len(staged)
             staged.clear()
 
     def _live(self) -> Any:
@@ -314,14 +322,16 @@ class _Load:
         load.finished_at = dt.datetime.now(dt.UTC)
         self._keep_problems(load, [problem])
         feeds_audit.load_finished(self.session, by=self.by, load=load)
-        commit()
         report = self._report(load)
+        commit()
         report.refusal = str(problem)
         return report
 
     # --- pass two ----------------------------------------------------------------------
 
     def _duplicates(self, load: FeedLoad) -> _KnownDuplicates:
+        if self._held_keys is not None:
+            return _duplicates_among(self._held_keys)
         statement = (
             select(FeedLoadKey.record_key, func.min(FeedLoadKey.line))
             .where(FeedLoadKey.load_id == load.id, FeedLoadKey.accepted)
@@ -415,7 +425,8 @@ class _Load:
                 log.changing(record, RecordChange.ENDED)
             self._keep_changes(load, log.changes)
             load.ended += end_records(self.session, [record.id for record in missing])
-        self.session.execute(delete(FeedLoadKey).where(FeedLoadKey.load_id == load.id))
+        if self._held_keys is None:
+            self.session.execute(delete(FeedLoadKey).where(FeedLoadKey.load_id == load.id))
         load.status = LoadStatus.COMPLETED
         load.finished_at = dt.datetime.now(dt.UTC)
         feeds_audit.load_finished(self.session, by=self.by, load=load)
@@ -435,6 +446,15 @@ class _Load:
             counts={name: getattr(load, name) for name in feeds_audit.LOAD_COUNTS},
             problems=[Problem(p.level, p.line, p.column, p.reason) for p in problems],
         )
+
+
+def _duplicates_among(keys: Sequence[dict[str, object]]) -> _KnownDuplicates:
+    """The first line of each accepted record_id that comes more than once (in memory)."""
+    lines: dict[str, list[int]] = {}
+    for key in keys:
+        if key["accepted"]:
+            lines.setdefault(str(key["record_key"]), []).append(int(str(key["line"])))
+    return _KnownDuplicates({key: min(found) for key, found in lines.items() if len(found) > 1})
 
 
 def _power_of_two(number: int) -> bool:
