@@ -125,8 +125,22 @@ def refresh_children(session: Session, child_ids: Iterable[int]) -> None:
     for record in session.execute(statement).mappings():
         reported = dict(record)
         reports[reported["child_id"]].append((reported, frozenset(reported["trusted_for"].split())))
-    updates = [{"id": child_id, **_chosen(found)} for child_id, found in reports.items()]
-    session.execute(update(Child), updates)
+    current = {
+        child_id: {"date_of_birth": born, "gender": gender, "date_of_death": died}
+        for child_id, born, gender, died in session.execute(
+            select(Child.id, Child.date_of_birth, Child.gender, Child.date_of_death).where(
+                Child.id.in_(ids)
+            )
+        )
+    }
+    # Only the children whose chosen values change (a new child already holds its record's).
+    updates = [
+        {"id": child_id, **chosen}
+        for child_id, found in reports.items()
+        if (chosen := _chosen(found)) != current.get(child_id)
+    ]
+    if updates:
+        session.execute(update(Child), updates)
 
 
 def _chosen(found: list[tuple[Mapping[str, Any], frozenset[str]]]) -> dict[str, object]:

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from contactpoint.directory.source_values import (
     SourceValues,
@@ -41,6 +41,7 @@ from contactpoint.provenance.reported import (
     payload,
 )
 from contactpoint.storage.models import table_of
+from contactpoint.storage.queries import update_by_id
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -172,10 +173,9 @@ class _ChildChunk:
         ]
         results = self.linker.link(self.session, arrivals, source=self.source)
         self.outcome.counts.linked(results)
-        self.session.execute(
-            update(SourceRecord),
-            [{"id": record_id, "child_id": result.child_id}
-             for record_id, result in zip(ids, results, strict=True)],
+        update_by_id(
+            self.session, "source_record", "child_id",
+            [(result.child_id, record_id) for record_id, result in zip(ids, results, strict=True)],
         )  # fmt: skip
         return [
             (record_id, result.child_id, row)

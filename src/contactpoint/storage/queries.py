@@ -48,6 +48,21 @@ def insert_tuples(
     session.connection().exec_driver_sql(statement, list(rows))
 
 
+def update_by_id(
+    session: Session, table: str, column_: str, rows: Sequence[tuple[object, int]]
+) -> None:
+    """Set one column of rows by id, straight through the driver: (value, id) pairs.
+
+    As :func:`insert_tuples`, for plain values only; ``table`` and ``column_`` are
+    the code's own names, never input.
+    """
+    if not rows:
+        return
+    marker = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    statement = f"UPDATE {table} SET {column_} = {marker} WHERE id = {marker}"  # noqa: S608
+    session.connection().exec_driver_sql(statement, list(rows))
+
+
 def refresh_statistics(session: Session) -> None:
     """Let PostgreSQL's planner see how big the tables have grown (``ANALYZE``).
 
