@@ -1,0 +1,59 @@
+"""A child's date of birth and gender follow its live records as loads add, change and end them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from contactpoint.directory.models import Child
+from contactpoint.feeds.models import LoadMode
+from contactpoint.provenance.models import SourceRecord
+from contactpoint.vocabulary import Gender
+
+from feed_files import child_csv
+from loads import EXTRACTED_ON, Loads
+
+AMELIA = {"record_id": "H1", "nhs_number": "9991027610", "upn": "", "date_of_birth": "2014-07-21"}
+
+
+@pytest.fixture
+def loads(fresh_database, tmp_path) -> Loads:
+    directory = Loads(fresh_database.engine, tmp_path)
+    for source in ("health", "school_census"):
+        directory.add_source(source)
+    return directory
+
+
+def _child(loads: Loads) -> tuple[dt.date | None, Gender]:
+    with loads.sessions() as session:
+        [child_id] = set(session.scalars(select(SourceRecord.child_id)))
+        child = session.get(Child, child_id)
+        assert child is not None
+        return child.date_of_birth, child.gender
+
+
+def test_the_newest_report_is_shown_and_the_older_one_returns_when_it_ends(loads):
+    loads.load("health", child_csv(AMELIA))
+    assert _child(loads) == (dt.date(2014, 7, 21), Gender.FEMALE)
+    later = EXTRACTED_ON + dt.timedelta(days=7)
+    school = {**AMELIA, "record_id": "S1", "date_of_birth": "2014-07-12", "gender": "U"}
+    report = loads.load("school_census", child_csv(school), extracted_on=later)
+    assert report.counts["linked_to_existing"] == 1
+    # The newer date of birth is shown; a gender "not known" never replaces a known one.
+    assert _child(loads) == (dt.date(2014, 7, 12), Gender.FEMALE)
+    loads.load(
+        "school_census",
+        child_csv({**school, "action": "delete"}),
+        mode=LoadMode.DELTA,
+        extracted_on=later,
+    )
+    assert _child(loads) == (dt.date(2014, 7, 21), Gender.FEMALE)
+
+
+def test_a_changed_record_changes_what_is_shown(loads):
+    loads.load("health", child_csv(AMELIA))
+    later = EXTRACTED_ON + dt.timedelta(days=1)
+    loads.load("health", child_csv({**AMELIA, "gender": "M"}), extracted_on=later)
+    assert _child(loads) == (dt.date(2014, 7, 21), Gender.MALE)
