@@ -313,7 +313,7 @@ def _splink_rows(paths: Sequence[Path]) -> list[dict[str, Any]]:
     import linkage_accuracy as accuracy  # noqa: PLC0415 - bench/, next to this script
     from contactpoint.feeds.extracts import child_rows  # noqa: PLC0415 - heavy
     from contactpoint.feeds.row_checks import Accepted  # noqa: PLC0415
-    from contactpoint.linkage.services import record_for_row  # noqa: PLC0415
+    from contactpoint.linkage.index import record_for_row  # noqa: PLC0415
     from contactpoint.provenance.reported import ChildRow  # noqa: PLC0415
 
     rows: list[dict[str, Any]] = []

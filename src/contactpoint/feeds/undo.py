@@ -31,8 +31,9 @@ from contactpoint.feeds.applying import restore_child_values
 from contactpoint.feeds.involvements import add_involvement
 from contactpoint.feeds.models import FeedLoad, FeedLoadChange, LoadStatus, RecordChange
 from contactpoint.feeds.sources import SourceError, lock_source, source_target
+from contactpoint.linkage.index import forget_records
 from contactpoint.linkage.models import LinkDecision, ReviewItem
-from contactpoint.linkage.services import LINKED_BY, Arrival, forget_records, index_records
+from contactpoint.linkage.services import LINKED_BY, Arrival, index_records
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import child_from_payload, involvement_from_payload
 from contactpoint.storage.queries import one_of

@@ -25,8 +25,8 @@ from sqlalchemy import select
 
 from contactpoint.directory.models import Child
 from contactpoint.linkage.decisions import DEFAULT_THRESHOLDS, Thresholds
+from contactpoint.linkage.index import record_for_row
 from contactpoint.linkage.records import LinkageRecord, blocking_keys
-from contactpoint.linkage.services import record_for_row
 from contactpoint.provenance.models import Feed, Source, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import child_from_payload
 

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from contactpoint.provenance.models import Source
     from contactpoint.settings import Settings
 
-__all__ = [  # forget_records and record_for_row live in linkage.index; kept here for callers
+__all__ = [
     "CACHED_RECORDS",
     "LINKED_BY",
     "NEW_IDENTITY_REASONS",
@@ -71,9 +71,7 @@ __all__ = [  # forget_records and record_for_row live in linkage.index; kept her
     "LinkResult",
     "Linker",
     "default_linker",
-    "forget_records",
     "index_records",
-    "record_for_row",
 ]
 
 LINKED_BY = "linkage"
