@@ -2,7 +2,7 @@
 
 Run: ``make bench-load-100k`` or ``make bench-load-1m``, or
 ``.venv/bin/python bench/load_speed.py --children N [--seed S] [--database sqlite|postgresql|both]
-[--no-splink] [--profile-load SOURCE]``.
+[--no-splink] [--profile-load SOURCE] [--sources SOURCE ...]``.
 
 For each database asked for (both by default):
 
@@ -38,6 +38,9 @@ to ``bench/out/code-REV`` and put first on the path of this process and of every
 subprocess) instead of the working tree: other people's unfinished edits in a
 shared working tree then cannot break or change the run.
 
+``--sources`` loads only some child feeds (in the usual order): a partial run,
+said so at the top of its output, and never set beside Splink.
+
 ``--profile-load SOURCE`` runs that source's load under cProfile (which slows
 it: its time is then not a fair figure) and prints the top costs.
 """
@@ -60,7 +63,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator, Mapping, Sequence
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 OUTPUT = REPOSITORY / "bench" / "out" / "load_speed"
@@ -240,10 +243,12 @@ def timed_command(name: str, *arguments: str, database: str) -> tuple[Timed, str
     return Timed(name, time.perf_counter() - started, _children_cpu() - cpu, {}), output
 
 
-def load_all(folder: Path, database: str, *, profile: str | None) -> tuple[list[Timed], Timed]:
+def load_all(
+    folder: Path, database: str, *, profile: str | None, sources: Sequence[str] = CHILD_FEEDS
+) -> tuple[list[Timed], Timed]:
     """Every child feed through ``contactpoint load``, then ``export links`` (the clock)."""
     loads = []
-    for source in CHILD_FEEDS:
+    for source in (source for source in CHILD_FEEDS if source in sources):
         arguments = ("load", "--source", source, str(folder / f"{source}.csv"),
                      "--extracted-on", AS_OF.isoformat())  # fmt: skip
         if source == profile:
@@ -409,6 +414,10 @@ def _arguments() -> argparse.Namespace:
         "--profile-load", choices=CHILD_FEEDS, help="profile this source's load (slower)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file afterwards")
+    parser.add_argument(
+        "--sources", nargs="+", choices=CHILD_FEEDS, default=list(CHILD_FEEDS),
+        help="load only these child feeds, in the usual order (a partial run, said so)",
+    )  # fmt: skip
     parser.add_argument("--commit", help="measure this commit's src/, not the working tree")
     return parser.parse_args()
 
@@ -422,6 +431,8 @@ def main() -> None:
     print(f"target: >= {TARGET_RECORDS_PER_SECOND:,} records/s end to end; "
           f"ratio to Splink's batch <= {TARGET_RATIO}")  # fmt: skip
     folder = extracts(children, seed)
+    if list(arguments.sources) != list(CHILD_FEEDS):
+        print(f"PARTIAL RUN: only {', '.join(arguments.sources)} (not every child feed)")
     started = time.perf_counter()
     subprocess.run([str(CONTACTPOINT), "--help"], capture_output=True, check=True)
     print(f"process start (contactpoint --help): {time.perf_counter() - started:.1f} s")
@@ -433,7 +444,9 @@ def main() -> None:
             print(f"\n== {kind}: {children:,} children (load average {load_average()})",
                   flush=True)  # fmt: skip
             prepare(database, children, seed)
-            loads, export = load_all(folder, database, profile=arguments.profile_load)
+            loads, export = load_all(
+                folder, database, profile=arguments.profile_load, sources=arguments.sources
+            )
             seconds = report_ours(loads, export)
             ours[kind] = (seconds, sum(timed.accepted for timed in loads))
             if kind == "sqlite" and not arguments.keep:
@@ -443,6 +456,8 @@ def main() -> None:
         print(f"   load average after {kind}: {load_average()}", flush=True)
     if arguments.no_splink:
         print("\nSplink's batch: not run (--no-splink)")
+    elif list(arguments.sources) != list(CHILD_FEEDS):
+        print("\nSplink's batch: not run (a partial run: Splink's batch takes every feed)")
     elif children > SPLINK_LIMIT:
         print(f"\nSplink's batch: not run above {SPLINK_LIMIT:,} children "
               "(it needs more than 23 GB at 1,000,000 on this machine)")  # fmt: skip
