@@ -37,6 +37,14 @@ class Loads:
         self.folder = folder
         self._files = 0
 
+    @classmethod
+    def with_sources(cls, engine: Engine, folder: Path, *names: str) -> Loads:
+        """A directory with these national sources registered."""
+        directory = cls(engine, folder)
+        for name in names:
+            directory.add_source(name)
+        return directory
+
     def add_source(self, name: str, kind: SourceKind = SourceKind.NATIONAL) -> None:
         with self.sessions() as session:
             add_source(session, by=OPERATOR, name=name, kind=kind)

@@ -20,10 +20,7 @@ AMELIA = {"record_id": "H1", "nhs_number": "9991027610", "upn": "", "date_of_bir
 
 @pytest.fixture
 def loads(fresh_database, tmp_path) -> Loads:
-    directory = Loads(fresh_database.engine, tmp_path)
-    for source in ("health", "school_census"):
-        directory.add_source(source)
-    return directory
+    return Loads.with_sources(fresh_database.engine, tmp_path, "health", "school_census")
 
 
 def _child(loads: Loads) -> tuple[dt.date | None, Gender]:

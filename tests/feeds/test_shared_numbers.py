@@ -28,10 +28,7 @@ ZARA = {
 
 @pytest.fixture
 def loads(fresh_database, tmp_path) -> Loads:
-    directory = Loads(fresh_database.engine, tmp_path)
-    for source in ("health", "school_census"):
-        directory.add_source(source)
-    return directory
+    return Loads.with_sources(fresh_database.engine, tmp_path, "health", "school_census")
 
 
 def _child_of(loads: Loads, record_key: str) -> int | None:
