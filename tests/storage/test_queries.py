@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from contactpoint.organisations.models import Organisation, OrganisationKind
-from contactpoint.storage.queries import insert_tuples, one_of, refresh_statistics
+from contactpoint.storage.queries import insert_tuples, one_of, refresh_statistics, reserve_ids
 
 
 def _organisations(session, codes):
@@ -81,3 +81,22 @@ def test_refresh_statistics_lets_postgresql_see_the_table_grow(backend, db_sessi
             text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
         )
         assert stats == 0
+
+
+def test_reserved_ids_are_new_and_the_next_plain_insert_comes_after_them(db_session):
+    table = Organisation.__table__
+    _organisations(db_session, ["S1", "S2"])
+    held = set(db_session.scalars(select(Organisation.id)))
+    first = reserve_ids(db_session, table, 3)
+    assert len(set(first)) == 3
+    assert not held & set(first)
+    db_session.execute(
+        table.insert(),
+        [{"id": n, "kind": OrganisationKind.SCHOOL, "code": f"R{n}", "name": f"Reserved {n}"}
+         for n in first],
+    )  # fmt: skip
+    _organisations(db_session, ["S3"])  # an id from the database itself
+    [plain] = db_session.scalars(select(Organisation.id).where(Organisation.code == "S3"))
+    assert plain > max(first)
+    assert min(reserve_ids(db_session, table, 2)) > plain
+    assert reserve_ids(db_session, table, 0) == []

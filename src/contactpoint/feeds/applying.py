@@ -27,7 +27,6 @@ from contactpoint.feeds.records import (
     ChunkOutcome,
     end_records,
     existing_records,
-    existing_records_ids,
 )
 from contactpoint.feeds.row_checks import Deletion
 from contactpoint.linkage.services import Arrival, Linker
@@ -41,7 +40,7 @@ from contactpoint.provenance.reported import (
     payload,
 )
 from contactpoint.storage.models import table_of
-from contactpoint.storage.queries import update_by_id
+from contactpoint.storage.queries import reserve_ids, update_by_id
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -150,21 +149,19 @@ class _ChildChunk:
         if not self.arrivals:
             return []
         now = _now()
+        table = table_of(SourceRecord)
+        # Ids taken first, then a plain executemany: RETURNING with ordered parameters
+        # would make SQLite insert row by row, and a query for the ids costs a chunk more.
+        ids = reserve_ids(self.session, table, len(self.arrivals))
         values = [
-            {"source_id": self.source.id, "feed": Feed.CHILDREN, "record_key": row.record_id,
-             "status": SourceRecordStatus.LIVE, "extracted_on": self.extracted_on,
-             "content_hash": digest, "payload": text, "first_loaded_at": now, "updated_at": now,
-             **_identity(row)}
-            for row, text, digest in self.arrivals
+            {"id": record_id, "source_id": self.source.id, "feed": Feed.CHILDREN,
+             "record_key": row.record_id, "status": SourceRecordStatus.LIVE,
+             "extracted_on": self.extracted_on, "content_hash": digest, "payload": text,
+             "first_loaded_at": now, "updated_at": now, **_identity(row)}
+            for record_id, (row, text, digest) in zip(ids, self.arrivals, strict=True)
         ]  # fmt: skip
-        # A plain executemany, then one query for the ids: RETURNING with ordered
-        # parameters makes SQLite insert row by row.
-        self.session.execute(insert(table_of(SourceRecord)), values)
+        self.session.execute(insert(table), values)
         rows = [row for row, _, _ in self.arrivals]
-        found = existing_records_ids(
-            self.session, source=self.source, feed=Feed.CHILDREN, keys=[r.record_id for r in rows]
-        )
-        ids = [found[row.record_id] for row in rows]
         for record_id in ids:
             self.outcome.inserted(record_id)
         arrivals = [

@@ -76,20 +76,6 @@ def existing_records(
     return {record.record_key: record for record in session.scalars(statement)}
 
 
-def existing_records_ids(
-    session: Session, *, source: Source, feed: Feed, keys: Sequence[str]
-) -> dict[str, int]:
-    """The id of each of these records of ``source`` (one query, for rows just inserted)."""
-    if not keys:
-        return {}
-    statement = select(SourceRecord.record_key, SourceRecord.id).where(
-        SourceRecord.source_id == source.id,
-        SourceRecord.feed == feed,
-        SourceRecord.record_key.in_(keys),
-    )
-    return {key: record_id for key, record_id in session.execute(statement)}  # noqa: C416
-
-
 END_BATCH = 5000  # ids bound per statement: SQLite takes at most 32,766
 
 

@@ -51,7 +51,7 @@ from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import ChildRow, child_from_payload
 from contactpoint.storage.models import table_of
-from contactpoint.storage.queries import one_of
+from contactpoint.storage.queries import one_of, reserve_ids
 from contactpoint.vocabulary import ShieldReason
 
 if TYPE_CHECKING:
@@ -503,19 +503,14 @@ class _Writer:
         if not self._children:
             return {}
         numbers = new_contactpoint_ids(self.session, len(self._children))
+        # Ids taken first: RETURNING in order would insert row by row on SQLite.
+        created = reserve_ids(self.session, table_of(Child), len(self._children))
         self.session.execute(
             insert(table_of(Child)),
-            [{"contactpoint_id": number, "date_of_birth": row.date_of_birth,
+            [{"id": child_id, "contactpoint_id": number, "date_of_birth": row.date_of_birth,
               "gender": row.gender, "created_at": self.now, "updated_at": self.now}
-             for number, (row, _) in zip(numbers, self._children, strict=True)],
+             for child_id, number, (row, _) in zip(created, numbers, self._children, strict=True)],
         )  # fmt: skip
-        # One query for the new ids: RETURNING in order would insert row by row on SQLite.
-        made = dict(
-            self.session.execute(
-                select(Child.contactpoint_id, Child.id).where(Child.contactpoint_id.in_(numbers))
-            ).all()
-        )
-        created = [made[number] for number in numbers]
         ids = {-(position + 1): child_id for position, child_id in enumerate(created)}
         today = self.now.date()
         shields = [
