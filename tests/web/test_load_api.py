@@ -13,6 +13,7 @@ from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import Role
 from contactpoint.access.tokens import issue_token_for_service_account
 from contactpoint.feeds.models import FeedLoad
+from contactpoint.linkage.models import LinkageIndexState
 from contactpoint.organisations.models import Organisation
 from contactpoint.provenance.models import Source, SourceKind
 
@@ -307,3 +308,25 @@ def test_fhir_for_the_involvement_feed_is_refused_as_bad_input_and_nothing_loads
     assert sent.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert "format" in sent.json()["errors"][0]["location"]
     assert _loads(app) == 0
+
+
+def test_a_load_that_cannot_start_is_refused_with_409_saying_what_to_do(app, http, manager):
+    _, headers = manager
+    first = http.post(
+        LOADS, params={"extracted_on": "2026-11-20"}, content=TWO_CHILDREN, headers=headers | CSV
+    )
+    assert first.status_code == HTTPStatus.CREATED, first.text
+    with app.state.sessions() as session:
+        state = session.get(LinkageIndexState, 1)
+        assert state is not None
+        state.keys_version = "2026.11-k1"
+        session.commit()
+
+    response = http.post(
+        LOADS, params={"extracted_on": "2026-11-21"}, content=TWO_CHILDREN, headers=headers | CSV
+    )
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "contactpoint linkage reindex" in response.json()["detail"]
+    assert _loads(app) == 1

@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from contactpoint.access.policy import Role
 from contactpoint.feeds.models import FeedLoad, FeedLoadProblem
+from contactpoint.linkage.models import LinkageIndexState
 from contactpoint.provenance.models import Source, SourceKind
 
 import factories
@@ -294,3 +295,28 @@ def test_a_form_field_past_its_limit_stops_the_upload_with_a_400(app, manager):
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "too long" in text_of_class(parse_html(response.text), "app-problem")
     assert _loads(app) == 0
+
+
+def _index_of_another_release(app) -> None:
+    with app.state.sessions() as session:
+        state = session.get(LinkageIndexState, 1)
+        assert state is not None
+        state.keys_version = "2026.11-k1"
+        session.commit()
+
+
+def test_a_load_that_cannot_start_is_refused_on_the_page_saying_what_to_do(
+    app, manager, web_settings
+):
+    """The linkage index holds an older release's keys: 409, the command named, nothing kept."""
+    assert manager.upload(TWO_CHILDREN).status_code == HTTPStatus.SEE_OTHER
+    _index_of_another_release(app)
+
+    response = manager.upload(TWO_CHILDREN.replace(b"R1,", b"R3,"))
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    summary = text_of_class(parse_html(response.text), "govuk-error-summary")
+    assert "The extract was not loaded" in summary
+    assert "contactpoint linkage reindex" in summary
+    assert _loads(app) == 1
+    assert _uploads_left(web_settings) == []

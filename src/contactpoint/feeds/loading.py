@@ -40,6 +40,7 @@ from contactpoint.feeds.reading import DEFAULT_SIZE_CAP
 from contactpoint.feeds.records import ChunkCounts, ChunkOutcome, end_records
 from contactpoint.feeds.row_checks import Accepted, Rejected
 from contactpoint.feeds.sources import SourceError, lock_source, require_source, source_target
+from contactpoint.linkage.index import IndexOutOfDateError, require_current_keys
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.storage.models import table_of
 from contactpoint.storage.queries import refresh_statistics
@@ -84,8 +85,16 @@ class LoadReport:
     resumed: bool = False
 
 
-class LoadInProgressError(SourceError):
+class LoadCannotStartError(SourceError):
+    """The load cannot start now; the message says why and what to do first."""
+
+
+class LoadInProgressError(LoadCannotStartError):
     """Another extract of this source is part-applied; it must be completed first."""
+
+
+class IndexNotCurrentError(LoadCannotStartError):
+    """The linkage index holds another release's keys; ``linkage reindex`` comes first."""
 
 
 def run_load(
@@ -98,7 +107,8 @@ def run_load(
 ) -> LoadReport:
     """Load ``request.path`` for its source and say what happened.
 
-    Raises :class:`SourceError` (unknown source, another load part-applied) and
+    Raises :class:`SourceError` (unknown source; :class:`LoadCannotStartError`: another
+    load part-applied, or a linkage index of another release's keys) and
     :class:`~contactpoint.access.policy.AccessDeniedError`; a file problem or the
     mass-end guard gives a ``refused`` report instead, and changes nothing else.
     """
@@ -166,6 +176,11 @@ class _Load:
         self, *, commit: Callable[[], None], progress: Callable[[int], None] | None
     ) -> LoadReport:
         lock_source(self.session, self.source)
+        if self.request.feed is Feed.CHILDREN:
+            try:
+                require_current_keys(self.session)
+            except IndexOutOfDateError as error:
+                raise IndexNotCurrentError(str(error)) from error
         load = self._interrupted()
         resumed = load is not None
         step = commit  # what ends each step that a rerun resumes after

@@ -8,18 +8,21 @@ shares with an incoming record.
 When the keys change (a release that adds or narrows a key, or a new model's
 comparisons), records indexed before do not hold the new keys: ``contactpoint
 linkage reindex`` (:func:`rebuild_index`) makes every live record's keys again.
+The index records which keys it holds (``linkage_index_state``), and loads
+refuse to link against another release's keys (:func:`require_current_keys`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import delete, func, select
 
-from contactpoint.linkage.models import LinkageKey
-from contactpoint.linkage.records import LinkageRecord, blocking_keys, linkage_record
+from contactpoint.linkage.models import LinkageIndexState, LinkageKey
+from contactpoint.linkage.records import KEYS_VERSION, LinkageRecord, blocking_keys, linkage_record
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import ChildRow, child_from_payload
 from contactpoint.storage.queries import insert_tuples, one_of
@@ -85,14 +88,49 @@ def forget_records(session: Session, source_record_ids: Sequence[int]) -> None:
         )
 
 
+class IndexOutOfDateError(Exception):
+    """The index holds another release's blocking keys: loads would miss candidates."""
+
+
+def require_current_keys(session: Session) -> None:
+    """Refuse to link against an index made with other keys (see ``KEYS_VERSION``).
+
+    An index with nothing in it is simply marked as this release's.
+    """
+    state = session.get(LinkageIndexState, 1)
+    if state is not None and state.keys_version == KEYS_VERSION:
+        return
+    if session.scalar(select(LinkageKey.key_hash).limit(1)) is None:
+        _mark_current(session, state)
+        return
+    held = "keys of unknown age" if state is None or not state.keys_version else (
+        f"the keys of version {state.keys_version}"
+    )  # fmt: skip
+    raise IndexOutOfDateError(
+        f"the linkage index holds {held}, and this release links with version"
+        f" {KEYS_VERSION}: run `contactpoint linkage reindex` once before loading,"
+        " or new records would miss children they match"
+    )
+
+
+def _mark_current(session: Session, state: LinkageIndexState | None) -> None:
+    if state is None:
+        state = LinkageIndexState(id=1)
+        session.add(state)
+    state.keys_version = KEYS_VERSION
+    state.rebuilt_at = dt.datetime.now(dt.UTC)
+    session.flush()
+
+
 def rebuild_index(
     session: Session, *, progress: Callable[[int], None] | None = None
 ) -> tuple[int, int]:
     """Every live child record's keys made again; (records, keys) written.
 
     Runs in the caller's transaction: until it commits, loads and searches see
-    the index as it was.
+    the index as it was. The index is then marked as holding this release's keys.
     """
+    _mark_current(session, session.get(LinkageIndexState, 1))
     session.execute(delete(LinkageKey))
     live = (
         select(SourceRecord.id, SourceRecord.payload)

@@ -50,6 +50,22 @@ class LinkageKey(Base):
     )
 
 
+class LinkageIndexState(Base):
+    """Which release's blocking keys the index holds (one row, id 1).
+
+    A release that changes the keys changes ``linkage.records.KEYS_VERSION``;
+    loads then refuse to link against an index of other keys until
+    ``contactpoint linkage reindex`` has made every record's keys again.
+    ``keys_version`` is empty when it is not known (an index older than this row).
+    """
+
+    __tablename__ = "linkage_index_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    keys_version: Mapped[str | None] = mapped_column(String(40))
+    rebuilt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
 class LinkDecision(Base):
     """Why a source record belongs to the child it does: model, score and explanation."""
 

@@ -220,6 +220,11 @@ def _family_sounds(features: Features) -> set[str]:
     return {_sound(name) for name in features.family_all if len(name) > 1}
 
 
+# Changes whenever blocking_keys makes other keys for the same record: an index made
+# with other keys misses candidates, so loads wait for ``contactpoint linkage reindex``.
+KEYS_VERSION: Final = "2026.12-k2"
+
+
 def blocking_keys(record: LinkageRecord) -> frozenset[str]:
     """Short strings; two records that may be the same child share at least one.
 

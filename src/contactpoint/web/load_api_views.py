@@ -36,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from contactpoint.access.permissions import Permission
-from contactpoint.feeds.loading import LoadInProgressError
+from contactpoint.feeds.loading import LoadCannotStartError
 from contactpoint.feeds.models import LoadMode, LoadStatus
 from contactpoint.feeds.problems import Level
 from contactpoint.feeds.reports import (
@@ -284,7 +284,7 @@ async def _load_body(
                 file_name="".join(c for c in (file_name or "") if c.isprintable())
                 or default_file_name("api", options.file_format),
             )  # fmt: skip
-        except LoadInProgressError as error:
+        except LoadCannotStartError as error:
             return problem(request, HTTPStatus.CONFLICT, f"{str(error).capitalize()}.")
     body = _report_out(report, source=source.name, options=options)
     if report.status is LoadStatus.REFUSED:

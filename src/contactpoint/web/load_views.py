@@ -26,6 +26,7 @@ from starlette.requests import ClientDisconnect
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.sessions import ActiveSession, check_csrf
+from contactpoint.feeds.loading import LoadCannotStartError
 from contactpoint.feeds.models import LoadMode, LoadStatus
 from contactpoint.feeds.problems import Level
 from contactpoint.feeds.reports import (
@@ -73,6 +74,8 @@ from contactpoint.web.uploads import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy.orm import Session
     from starlette.datastructures import FormData
     from starlette.responses import Response
@@ -80,6 +83,8 @@ if TYPE_CHECKING:
     from contactpoint.access.policy import Principal
     from contactpoint.feeds.models import FeedLoad
     from contactpoint.provenance.models import Source
+    from contactpoint.web.load_forms import LoadOptions
+    from contactpoint.web.uploads import StreamedForm
 
 router = APIRouter(tags=["loads"])
 
@@ -229,11 +234,30 @@ async def upload(
             problems = {EXTRACT_FIELD: problem, **problems}
         if options is None or problems:
             return _upload_page(request, source, problems, posted=form.fields)
-        default = default_file_name("upload", options.file_format)
+        return await _load_upload(request, by, source=source, path=path, options=options, form=form)
+
+
+async def _load_upload(
+    request: Request,
+    by: Principal,
+    *,
+    source: Source,
+    path: Path,
+    options: LoadOptions,
+    form: StreamedForm,
+) -> Response:
+    """The stored upload loaded: its load's page, or the dry run's report, or why not now."""
+    default = default_file_name("upload", options.file_format)
+    try:
         report = await run_upload(
             request, by, source=source, path=path, options=options,
             file_name=plain_file_name(form.file_name or default, default=default),
         )  # fmt: skip
+    except LoadCannotStartError as error:
+        problems = {EXTRACT_FIELD: f"The extract was not loaded: {error}"}
+        return _upload_page(
+            request, source, problems, posted=form.fields, status=HTTPStatus.CONFLICT
+        )
     if report.load_id is not None:
         return redirect(f"/loads/{report.load_id}")
     context = {"source": source, "dry_run": report, "options": options}
