@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
@@ -10,9 +11,9 @@ from sqlalchemy import func, select
 from starlette.requests import Request
 
 from contactpoint.access.policy import Role
-from contactpoint.feeds.models import FeedLoad, FeedLoadProblem
+from contactpoint.feeds.models import FeedLoad, FeedLoadProblem, LoadMode, LoadStatus
 from contactpoint.linkage.models import LinkageIndexState
-from contactpoint.provenance.models import Source, SourceKind
+from contactpoint.provenance.models import Feed, Source, SourceKind
 
 import factories
 from accounts import (
@@ -297,26 +298,41 @@ def test_a_form_field_past_its_limit_stops_the_upload_with_a_400(app, manager):
     assert _loads(app) == 0
 
 
-def _index_of_another_release(app) -> None:
+def _index_of_another_release(app) -> str:
     with app.state.sessions() as session:
         state = session.get(LinkageIndexState, 1)
         assert state is not None
         state.keys_version = "2026.11-k1"
         session.commit()
+    return "contactpoint linkage reindex"
 
 
+def _another_load_part_applied(app) -> str:
+    with app.state.sessions() as session:
+        source = session.scalars(select(Source).where(Source.name == "oxford_social_care")).one()
+        session.add(FeedLoad(
+            source=source, feed=Feed.CHILDREN, mode=LoadMode.FULL, status=LoadStatus.APPLYING,
+            file_name="earlier.csv", file_digest="0" * 64, extracted_on=dt.date(2026, 11, 19),
+            loaded_by="someone else",
+        ))  # fmt: skip
+        session.commit()
+    return "was interrupted part way; run that same command again"
+
+
+@pytest.mark.parametrize("cause", [_index_of_another_release, _another_load_part_applied])
 def test_a_load_that_cannot_start_is_refused_on_the_page_saying_what_to_do(
-    app, manager, web_settings
+    app, manager, web_settings, cause
 ):
-    """The linkage index holds an older release's keys: 409, the command named, nothing kept."""
+    """409, what to do first named, the upload not kept (it used to be a server error)."""
     assert manager.upload(TWO_CHILDREN).status_code == HTTPStatus.SEE_OTHER
-    _index_of_another_release(app)
+    what_to_do = cause(app)
+    loads_before = _loads(app)
 
     response = manager.upload(TWO_CHILDREN.replace(b"R1,", b"R3,"))
 
     assert response.status_code == HTTPStatus.CONFLICT
     summary = text_of_class(parse_html(response.text), "govuk-error-summary")
     assert "The extract was not loaded" in summary
-    assert "contactpoint linkage reindex" in summary
-    assert _loads(app) == 1
+    assert what_to_do in summary
+    assert _loads(app) == loads_before
     assert _uploads_left(web_settings) == []
