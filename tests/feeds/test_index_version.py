@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from contactpoint.feeds.loading import IndexNotCurrentError
+from contactpoint.feeds.loading import IndexNotCurrentError, LoadRequest, run_load
 from contactpoint.linkage.index import rebuild_index
 from contactpoint.linkage.models import LinkageIndexState, LinkageKey
 from contactpoint.linkage.records import KEYS_VERSION
 from contactpoint.provenance.models import SourceRecord
 
 from feed_files import child_csv
-from loads import Loads
+from loads import EXTRACTED_ON, OPERATOR, Loads, linker
 
 AMELIA = {"record_id": "H1", "upn": ""}
 OLIVER = {"record_id": "H2", "given_name": "Oliver", "gender": "M", "nhs_number": "9998234786",
@@ -71,3 +71,28 @@ def test_an_empty_index_of_unknown_keys_is_simply_taken_as_this_releases(loads):
     _make_stale(loads, None)
     loads.load("health", child_csv(AMELIA, OLIVER))
     assert _state(loads) == KEYS_VERSION
+
+
+def test_an_interrupted_load_is_completed_though_the_keys_changed_meanwhile(loads, monkeypatch):
+    """`linkage reindex` waits for a part-applied load, so the load must not wait for it."""
+    monkeypatch.setattr("contactpoint.feeds.loading.CHUNK_ROWS", 1)
+    chunks = {"applied": 0}
+    real_apply = run_load.__globals__["apply_child_chunk"]
+
+    def crash_on_second_chunk(*args, **kwargs):
+        chunks["applied"] += 1
+        if chunks["applied"] == 2:
+            raise KeyboardInterrupt
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr("contactpoint.feeds.loading.apply_child_chunk", crash_on_second_chunk)
+    request = LoadRequest(
+        source="health", path=loads.file(child_csv(AMELIA, OLIVER)), extracted_on=EXTRACTED_ON
+    )
+    with pytest.raises(KeyboardInterrupt):
+        run_load(loads.sessions, request, by=OPERATOR, linker=linker())
+    _make_stale(loads, "2026.11-k1")
+    report = run_load(loads.sessions, request, by=OPERATOR, linker=linker())
+    assert (report.resumed, report.counts["inserted"]) == (True, 2)
+    with pytest.raises(IndexNotCurrentError):
+        loads.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))

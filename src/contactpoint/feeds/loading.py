@@ -176,15 +176,13 @@ class _Load:
         self, *, commit: Callable[[], None], progress: Callable[[int], None] | None
     ) -> LoadReport:
         lock_source(self.session, self.source)
-        if self.request.feed is Feed.CHILDREN:
-            try:
-                require_current_keys(self.session)
-            except IndexOutOfDateError as error:
-                raise IndexNotCurrentError(str(error)) from error
         load = self._interrupted()
         resumed = load is not None
         step = commit  # what ends each step that a rerun resumes after
         if load is None:
+            # A new load only: an interrupted one is completed as it began (`linkage
+            # reindex` waits for it), so the two never wait on each other.
+            self._require_current_keys()
             load = self._new_load()
             refusal = self._check(load)
             if refusal is not None:
@@ -203,6 +201,13 @@ class _Load:
         return report
 
     # --- finding or starting the load -------------------------------------------------
+
+    def _require_current_keys(self) -> None:
+        if self.request.feed is Feed.CHILDREN:
+            try:
+                require_current_keys(self.session)
+            except IndexOutOfDateError as error:
+                raise IndexNotCurrentError(str(error)) from error
 
     def _interrupted(self) -> FeedLoad | None:
         """A part-applied load of this very file is resumed; of another file, refused."""
