@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import os
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
@@ -279,7 +280,16 @@ def _seed_demo(
         return directory_statistics(session).active_children
 
 
+# Allocations between the garbage collector's youngest-generation passes (CPython's
+# default is 700, 10, 10). A load keeps hundreds of thousands of linkage records and
+# rows alive, and with the default the collector walked them again and again: about a
+# quarter of a load's CPU time (69,657 records loaded into a directory of 100,000
+# children: 102 s of CPU with the default, 73 s with these; the same peak memory).
+GC_THRESHOLDS: Final = (100_000, 50, 100)
+
+
 def run() -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
     app()
 
 
