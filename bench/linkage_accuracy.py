@@ -298,7 +298,7 @@ def link_incrementally(
             runner_up,
             thresholds=DEFAULT_THRESHOLDS,
             best_child=() if top is None else every[top[0]],
-            shares_number=any(_shares_number(record, records[other]) for other in seen),
+            shares_number=any(record.shares_a_number(records[other]) for other in seen),
         )
         if outcome is Outcome.LINK and top is not None:
             child_of[position] = top[0]
@@ -309,12 +309,6 @@ def link_incrementally(
         for key in keys[position]:
             index[key].append(position)
     return Clustering(child_of, held, seconds=time.perf_counter() - started)
-
-
-def _shares_number(one: LinkageRecord, other: LinkageRecord) -> bool:
-    return bool(one.nhs_number and one.nhs_number == other.nhs_number) or bool(
-        one.upn and one.upn == other.upn
-    )
 
 
 def sized(model: Model, records: int) -> Model:

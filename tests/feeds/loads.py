@@ -6,6 +6,8 @@ import datetime as dt
 import io
 from typing import TYPE_CHECKING
 
+import pytest
+
 from contactpoint.access.policy import principal_for_operator
 from contactpoint.feeds.exports import write_link_export
 from contactpoint.feeds.loading import LoadReport, LoadRequest, run_load
@@ -82,3 +84,18 @@ class Loads:
             session.commit()
         lines = stream.getvalue().splitlines()[1:]
         return sorted(tuple(line.split(",")) for line in lines)  # type: ignore[misc]
+
+
+def interrupt_on_chunk(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """Loads die (KeyboardInterrupt) as they start applying this chunk (counted across
+    loads), as a killed process would; the chunks after it apply as usual."""
+    real_apply = run_load.__globals__["apply_child_chunk"]
+    applied = {"chunks": 0}
+
+    def dying(*args: object, **kwargs: object) -> object:
+        applied["chunks"] += 1
+        if applied["chunks"] == chunk:
+            raise KeyboardInterrupt
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr("contactpoint.feeds.loading.apply_child_chunk", dying)

@@ -12,7 +12,7 @@ from contactpoint.linkage.records import KEYS_VERSION
 from contactpoint.provenance.models import SourceRecord
 
 from feed_files import child_csv
-from loads import EXTRACTED_ON, OPERATOR, Loads, linker
+from loads import EXTRACTED_ON, OPERATOR, Loads, interrupt_on_chunk, linker
 
 AMELIA = {"record_id": "H1", "upn": ""}
 OLIVER = {"record_id": "H2", "given_name": "Oliver", "gender": "M", "nhs_number": "9998234786",
@@ -76,16 +76,7 @@ def test_an_empty_index_of_unknown_keys_is_simply_taken_as_this_releases(loads):
 def test_an_interrupted_load_is_completed_though_the_keys_changed_meanwhile(loads, monkeypatch):
     """`linkage reindex` waits for a part-applied load, so the load must not wait for it."""
     monkeypatch.setattr("contactpoint.feeds.loading.CHUNK_ROWS", 1)
-    chunks = {"applied": 0}
-    real_apply = run_load.__globals__["apply_child_chunk"]
-
-    def crash_on_second_chunk(*args, **kwargs):
-        chunks["applied"] += 1
-        if chunks["applied"] == 2:
-            raise KeyboardInterrupt
-        return real_apply(*args, **kwargs)
-
-    monkeypatch.setattr("contactpoint.feeds.loading.apply_child_chunk", crash_on_second_chunk)
+    interrupt_on_chunk(monkeypatch, 2)
     request = LoadRequest(
         source="health", path=loads.file(child_csv(AMELIA, OLIVER)), extracted_on=EXTRACTED_ON
     )

@@ -14,7 +14,7 @@ from contactpoint.feeds.sources import SourceError
 from contactpoint.provenance.models import Feed, SourceRecord
 
 from feed_files import child_csv
-from loads import OPERATOR, Loads, linker
+from loads import OPERATOR, Loads, interrupt_on_chunk, linker
 
 CHILDREN = [
     {"record_id": f"H{n}", "given_name": given, "family_name": family,
@@ -155,16 +155,7 @@ def test_a_dry_run_reports_and_changes_nothing(loads):
 def test_an_interrupted_load_is_completed_by_running_it_again(loads, monkeypatch):
     """A crash after the first committed chunk: the rerun ends where one run would."""
     monkeypatch.setattr("contactpoint.feeds.loading.CHUNK_ROWS", 3)
-    calls = {"chunks": 0}
-    real_apply = run_load.__globals__["apply_child_chunk"]
-
-    def crash_on_second_chunk(*args, **kwargs):
-        calls["chunks"] += 1
-        if calls["chunks"] == 2:
-            raise KeyboardInterrupt
-        return real_apply(*args, **kwargs)
-
-    monkeypatch.setattr("contactpoint.feeds.loading.apply_child_chunk", crash_on_second_chunk)
+    interrupt_on_chunk(monkeypatch, 2)
     path = loads.file(child_csv(*CHILDREN))
     request = LoadRequest(source="health", path=path, extracted_on=dt.date(2026, 11, 20))
     with pytest.raises(KeyboardInterrupt):
@@ -203,16 +194,7 @@ def test_a_load_of_one_chunk_interrupted_leaves_nothing_and_runs_again_whole(loa
 
 def test_another_file_cannot_be_loaded_while_one_is_part_applied(loads, monkeypatch):
     monkeypatch.setattr("contactpoint.feeds.loading.CHUNK_ROWS", 3)
-    real_apply = run_load.__globals__["apply_child_chunk"]
-    calls = {"chunks": 0}
-
-    def crash_on_second_chunk(*args, **kwargs):
-        calls["chunks"] += 1
-        if calls["chunks"] == 2:
-            raise KeyboardInterrupt
-        return real_apply(*args, **kwargs)
-
-    monkeypatch.setattr("contactpoint.feeds.loading.apply_child_chunk", crash_on_second_chunk)
+    interrupt_on_chunk(monkeypatch, 2)
     with pytest.raises(KeyboardInterrupt):
         loads.load("health", child_csv(*CHILDREN))
     with pytest.raises(SourceError, match="was interrupted part way; run that same command"):

@@ -167,7 +167,6 @@ class _Load:
         # A delta of one chunk keeps its keys here, not in feed_load_key: it is one
         # transaction (nothing to resume) and a delta ends nothing (no query needs them).
         self._held_keys: list[dict[str, object]] | None = None
-        self._staged = 0
         self.source: Source = require_source(session, request.source)
         permission = Permission.FEEDS_LOAD_SUBMIT
         require(decide(by, permission, target=source_target(self.source)))
@@ -289,8 +288,8 @@ class _Load:
                         self._stage(staged)
         except FeedFileError as error:
             return error.problem
-        if rows <= CHUNK_ROWS and self.request.mode is LoadMode.DELTA and self._staged == 0:
-            self._held_keys = staged
+        if rows <= min(CHUNK_ROWS, KEY_BATCH) and self.request.mode is LoadMode.DELTA:
+            self._held_keys = staged  # all of them: no batch was staged on the way
         else:
             self._stage(staged)
         if rows > CHUNK_ROWS and not self.request.dry_run:  # a dry run holds no locks for it
@@ -301,7 +300,6 @@ class _Load:
     def _stage(self, staged: list[dict[str, object]]) -> None:
         if staged:
             self.session.execute(insert(table_of(FeedLoadKey)), staged)
-            self._staged += len(staged)
             staged.clear()
 
     def _live(self) -> Any:

@@ -80,6 +80,12 @@ class LinkageRecord:
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", _features(self))
 
+    def shares_a_number(self, other: LinkageRecord) -> bool:
+        """Both hold the same NHS number, or the same UPN: one child, or a mistyped number."""
+        return bool(self.nhs_number and self.nhs_number == other.nhs_number) or bool(
+            self.upn and self.upn == other.upn
+        )
+
 
 def linkage_record(
     *,

@@ -330,13 +330,7 @@ def _new_identity(shield: Shield | None) -> bool:
 
 def _sharing_a_number(record: LinkageRecord, candidates: Iterable[_Candidate]) -> set[int]:
     """The candidate children one of whose records has this record's NHS number or UPN."""
-    nhs_number, upn = record.nhs_number, record.upn
-    return {
-        candidate.child_id
-        for candidate in candidates
-        if (nhs_number and nhs_number == candidate.record.nhs_number)
-        or (upn and upn == candidate.record.upn)
-    }
+    return {c.child_id for c in candidates if record.shares_a_number(c.record)}
 
 
 def _first(children: set[int], shielded: dict[int, Shield]) -> Shield | None:

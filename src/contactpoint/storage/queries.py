@@ -41,7 +41,7 @@ def insert_tuples(
     """
     if not rows:
         return
-    marker = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    marker = _marker(session)
     statement = (
         f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608 - the code's own names
         f" VALUES ({', '.join([marker] * len(columns))})"
@@ -81,9 +81,14 @@ def update_by_id(
     """
     if not rows:
         return
-    marker = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    marker = _marker(session)
     statement = f"UPDATE {table} SET {column_} = {marker} WHERE id = {marker}"  # noqa: S608
     session.connection().exec_driver_sql(statement, list(rows))
+
+
+def _marker(session: Session) -> str:
+    """The driver's parameter marker: ``?`` (sqlite3) or ``%s`` (psycopg)."""
+    return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
 
 
 def refresh_statistics(session: Session) -> None:
