@@ -118,26 +118,29 @@ def refresh_children(session: Session, child_ids: Iterable[int]) -> None:
             SourceRecord.extracted_on,
             SourceRecord.id,
             Source.trusted_for,
+            # What the child shows now, on each of its rows: only changes are written.
+            Child.date_of_birth.label("shown_date_of_birth"),
+            Child.gender.label("shown_gender"),
+            Child.date_of_death.label("shown_date_of_death"),
         )
         .join(Source, Source.id == SourceRecord.source_id)
+        .join(Child, Child.id == SourceRecord.child_id)
         .where(SourceRecord.child_id.in_(ids), SourceRecord.status == SourceRecordStatus.LIVE)
     )
+    shown: dict[int, dict[str, object]] = {}
     for record in session.execute(statement).mappings():
         reported = dict(record)
         reports[reported["child_id"]].append((reported, frozenset(reported["trusted_for"].split())))
-    current = {
-        child_id: {"date_of_birth": born, "gender": gender, "date_of_death": died}
-        for child_id, born, gender, died in session.execute(
-            select(Child.id, Child.date_of_birth, Child.gender, Child.date_of_death).where(
-                Child.id.in_(ids)
-            )
-        )
-    }
-    # Only the children whose chosen values change (a new child already holds its record's).
+        shown[reported["child_id"]] = {
+            field: reported[f"shown_{field}"]
+            for field in ("date_of_birth", "gender", "date_of_death")
+        }
+    # A new child already holds its record's values; a child left without live records
+    # is not in ``shown`` and is written (its values go).
     updates = [
         {"id": child_id, **chosen}
         for child_id, found in reports.items()
-        if (chosen := _chosen(found)) != current.get(child_id)
+        if (chosen := _chosen(found)) != shown.get(child_id)
     ]
     if updates:
         session.execute(update(Child), updates)
