@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from contactpoint.linkage.index import key_hash
 from contactpoint.linkage.records import blocking_keys, linkage_record
+from contactpoint.vocabulary import Gender
 
 SIGNED_64 = range(-(2**63), 2**63)
 
@@ -40,3 +41,22 @@ def test_with_the_postcode_only_the_first_given_name_is_keyed():
     moved = linkage_record(given_name="Ollie", family_name="Hughes-Patel",
                            date_of_birth=dt.date(2016, 3, 2), postcode="OX2 6GG")  # fmt: skip
     assert blocking_keys(child) & blocking_keys(moved)  # the same child: the date still finds it
+
+
+def test_the_widest_keys_carry_the_gender_and_a_record_of_unknown_gender_carries_both():
+    """Year of birth and whole date with a given name only: halved by the gender.
+
+    A record whose gender is not known must still meet boys and girls alike.
+    """
+    born = dt.date(2016, 3, 2)
+
+    def widest(gender: Gender) -> set[str]:
+        record = linkage_record(given_name="Sam", family_name="Hughes", date_of_birth=born,
+                                gender=gender)  # fmt: skip
+        return {key for key in blocking_keys(record) if key.startswith(("ygf:", "dbg:"))}
+
+    boy, girl, unknown = widest(Gender.MALE), widest(Gender.FEMALE), widest(Gender.NOT_KNOWN)
+    assert boy
+    assert girl
+    assert not boy & girl
+    assert boy | girl == unknown

@@ -228,7 +228,7 @@ def _family_sounds(features: Features) -> set[str]:
 
 # Changes whenever blocking_keys makes other keys for the same record: an index made
 # with other keys misses candidates, so loads wait for ``contactpoint linkage reindex``.
-KEYS_VERSION: Final = "2026.12-k2"
+KEYS_VERSION: Final = "2026.12-k3"
 
 
 def blocking_keys(record: LinkageRecord) -> frozenset[str]:
@@ -256,19 +256,35 @@ def blocking_keys(record: LinkageRecord) -> frozenset[str]:
     return frozenset(keys)
 
 
+_EITHER_GENDER: Final = ("f", "m")
+
+
+def _genders(features: Features) -> tuple[str, ...]:
+    """The gender as a key part; a record whose gender is not known carries both."""
+    return (features.gender[0],) if features.gender else _EITHER_GENDER
+
+
 def _date_keys(features: Features) -> Iterable[str]:
+    """Keys on the date of birth, or either half of it, with names.
+
+    The two widest keys (the year of birth, and the whole date with a given
+    name only) also carry the gender: among a million children each holds tens
+    of thousands of records a year, and the gender halves them at the cost of
+    a record whose gender is wrong, which the other keys still find.
+    """
     dob = features.dob
     givens = _given_sounds(features)
     families = _family_sounds(features)
+    genders = _genders(features)
     if dob:
         yield from (f"dbf:{dob}:{family}" for family in families)
-        yield from (f"dbg:{dob}:{given}" for given in givens)
+        yield from (f"dbg:{dob}:{given}:{gender}" for given in givens for gender in genders)
     year, day_month = dob[:4], dob[4:]
     for given in givens:
         for family in families:
             # Either half of the date of birth may be wrong, not both.
             if dob:
-                yield f"ygf:{year}:{given}:{family}"
+                yield from (f"ygf:{year}:{given}:{family}:{gender}" for gender in genders)
                 yield f"mgf:{day_month}:{given}:{family}"
             elif features.postcode_district:
                 yield f"gfd:{given}:{family}:{features.postcode_district}"
