@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Final
 
@@ -24,8 +25,9 @@ from sqlalchemy import delete, func, select
 from contactpoint.linkage.models import LinkageIndexState, LinkageKey
 from contactpoint.linkage.records import KEYS_VERSION, LinkageRecord, blocking_keys, linkage_record
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
-from contactpoint.provenance.reported import ChildRow, child_from_payload
+from contactpoint.provenance.reported import ChildRow
 from contactpoint.storage.queries import insert_tuples, one_of
+from contactpoint.vocabulary import Gender
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -61,6 +63,30 @@ def record_for_row(row: ChildRow) -> LinkageRecord:
         nhs_number=row.nhs_number,
         upn=row.upn,
         carers=[(carer.given_name, carer.family_name) for carer in row.carers],
+    )
+
+
+def record_from_payload(text: str) -> LinkageRecord:
+    """The linkage record of a stored child row's payload (``provenance.reported.payload``).
+
+    The same record as ``record_for_row(child_from_payload(text))``, without making
+    the whole row: a load builds one for every candidate it meets that is not cached.
+    """
+    values = json.loads(text)
+    address = values["address"]
+    born = values["date_of_birth"]
+    return linkage_record(
+        given_name=values["given_name"],
+        family_name=values["family_name"],
+        middle_names=values["middle_names"],
+        former_family_names=values["former_family_names"],
+        date_of_birth=None if born is None else dt.date.fromisoformat(born),
+        gender=Gender(values["gender"]),
+        postcode=None if address is None else address["postcode"],
+        address_line_1=None if address is None else address["line_1"],
+        nhs_number=values["nhs_number"],
+        upn=values["upn"],
+        carers=[(carer["given_name"], carer["family_name"]) for carer in values["carers"]],
     )
 
 
@@ -145,7 +171,11 @@ def rebuild_index(
     )
     records = keys = 0
     for batch in session.execute(live).partitions():
-        rows = index_rows((record_id, child_from_payload(text or "")) for record_id, text in batch)
+        rows = [
+            (key, record_id)
+            for record_id, text in batch
+            for key in hashed_keys(record_from_payload(text or ""))
+        ]
         insert_keys(session, rows)
         records, keys = records + len(batch), keys + len(rows)
         if progress is not None:

@@ -192,7 +192,7 @@ def _features(record: LinkageRecord) -> Features:
         family=family,
         family_parts=frozenset(name_tokens(record.family_name)),
         family_all=frozenset(family_all),
-        dob=born.strftime("%Y%m%d") if born else "",
+        dob=born.isoformat().replace("-", "") if born else "",  # YYYYMMDD, cheaper than strftime
         dob_day=born.toordinal() if born else 0,
         gender=record.gender.value if record.gender in _KNOWN_GENDERS else "",
         postcode=postcode,

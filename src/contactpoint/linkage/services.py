@@ -43,13 +43,14 @@ from contactpoint.linkage.index import (
     insert_keys,
     live_child_records,
     record_for_row,
+    record_from_payload,
 )
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import LinkageKey, LinkDecision, LinkOutcome, ReviewItem
 from contactpoint.linkage.records import LinkageRecord
 from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
-from contactpoint.provenance.reported import ChildRow, child_from_payload
+from contactpoint.provenance.reported import ChildRow
 from contactpoint.storage.models import table_of
 from contactpoint.storage.queries import one_of, reserve_ids
 from contactpoint.vocabulary import ShieldReason
@@ -399,7 +400,7 @@ def _live_records(session: Session, ids: set[int], cache: _RecordCache) -> dict[
         for record_id, text in session.execute(payloads):
             if text is not None:
                 child_id, digest = unbuilt[record_id]
-                record = record_for_row(child_from_payload(text))
+                record = record_from_payload(text)
                 cache.put(record_id, digest, record)
                 records[record_id] = _Candidate(record_id, child_id, record)
     return records
