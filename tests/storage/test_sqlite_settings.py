@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from contactpoint.storage.engine import SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, make_engine
+from contactpoint.storage.engine import (
+    SQLITE_CACHE_KIB,
+    SQLITE_CHECKPOINT_PAGES,
+    SQLITE_MMAP_BYTES,
+    make_engine,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -21,6 +26,7 @@ def test_each_sqlite_connection_has_wal_foreign_keys_and_a_large_page_cache(tmp_
             assert pragma("journal_mode") == "wal"
             assert pragma("foreign_keys") == 1
             assert pragma("synchronous") == 1  # NORMAL
+            assert pragma("wal_autocheckpoint") == SQLITE_CHECKPOINT_PAGES
             assert pragma("cache_size") == -SQLITE_CACHE_KIB  # negative: KiB, not pages
             # The build caps the map (SQLITE_MAX_MMAP_SIZE); it is never left off.
             assert 0 < int(str(pragma("mmap_size"))) <= SQLITE_MMAP_BYTES

@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 # (the operating system's page cache), so neither is memory taken up front.
 SQLITE_CACHE_KIB: Final = 256 * 1024
 SQLITE_MMAP_BYTES: Final = 1 << 31
+# A load's chunk inserts some 13,000 blocking keys at random places in an index of
+# millions: each dirties a page of its own, written to the write-ahead log at commit
+# and again to the database at the checkpoint. SQLite's default checkpoints after
+# 1,000 pages, so after every chunk; waiting for 100,000 pages (about 400 MB of log)
+# writes a page changed by several chunks once, and syncs the files far less often.
+# Measured on an index of 13 million keys: 2,012 to 3,630 records' keys a second.
+SQLITE_CHECKPOINT_PAGES: Final = 100_000
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -50,6 +57,7 @@ def _configure_sqlite(dbapi_connection: SQLiteConnection, _record: object) -> No
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}")
     cursor.close()
 
 
