@@ -95,12 +95,12 @@ def insert_keys(session: Session, rows: Sequence[tuple[int, int]]) -> None:
     insert_tuples(session, LinkageKey.__tablename__, ("key_hash", "source_record_id"), rows)
 
 
-def index_rows(rows: Iterable[tuple[int, ChildRow]]) -> list[tuple[int, int]]:
-    """The index rows of these (source record id, row) pairs."""
+def index_rows(records: Iterable[tuple[int, LinkageRecord]]) -> list[tuple[int, int]]:
+    """The index rows of these (source record id, linkage record) pairs."""
     return [
         (key, source_record_id)
-        for source_record_id, row in rows
-        for key in hashed_keys(record_for_row(row))
+        for source_record_id, record in records
+        for key in hashed_keys(record)
     ]
 
 
@@ -171,11 +171,7 @@ def rebuild_index(
     )
     records = keys = 0
     for batch in session.execute(live).partitions():
-        rows = [
-            (key, record_id)
-            for record_id, text in batch
-            for key in hashed_keys(record_from_payload(text or ""))
-        ]
+        rows = index_rows((record_id, record_from_payload(text or "")) for record_id, text in batch)
         insert_keys(session, rows)
         records, keys = records + len(batch), keys + len(rows)
         if progress is not None:

@@ -310,7 +310,10 @@ class DirectoryLinker:
 
 def index_records(session: Session, records: Sequence[Arrival]) -> None:
     """Put these records' blocking keys in the index, so later records find them."""
-    insert_keys(session, index_rows((arrival.source_record_id, arrival.row) for arrival in records))
+    insert_keys(
+        session,
+        index_rows((arrival.source_record_id, record_for_row(arrival.row)) for arrival in records),
+    )
 
 
 # Shields that guard a new identity (adoption; protection under a new name): a record of
