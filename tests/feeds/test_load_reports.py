@@ -81,6 +81,35 @@ def test_a_report_counts_its_problems_by_level_and_filters_them(loads):
     assert [p.line for p in two_a_page.problems.rows] == [4, 5]
 
 
+@pytest.mark.parametrize("chunk_rows", [1000, 2], ids=["one chunk", "chunks of two"])
+def test_the_report_a_load_returns_lists_its_stored_problems_in_line_order(
+    loads, monkeypatch, chunk_rows
+):
+    # A one-chunk load reports its problems from memory; a longer one reads them back.
+    monkeypatch.setattr("contactpoint.feeds.loading.CHUNK_ROWS", chunk_rows)
+    ours, _ = _managers(loads)
+    # No school or GP practice is known: every loaded row has two problems found
+    # as it is applied, after the ones found as it is read.
+    rows = [
+        {"record_id": "R1", "postcode": "bad"},
+        {"record_id": ""},  # rejected
+        {"record_id": "R3", "postcode": "bad"},
+        {"record_id": "R1"},  # a duplicate record_id
+        {"record_id": "R5"},
+    ]
+    report = loads.load("ours", child_csv(*rows))
+
+    with loads.sessions() as session:
+        stored = load_report(session, by=ours, load_id=report.load_id, page=1).problems.rows
+    assert [(p.level, p.line, p.column, p.reason) for p in report.problems] == [
+        (p.level, p.line, p.column, p.reason) for p in stored
+    ]
+    assert [p.line for p in report.problems] == [2, 2, 2, 3, 4, 4, 4, 5, 6, 6]
+    assert [p.column for p in report.problems if p.line == 2] == [
+        "postcode", "school_urn", "gp_practice_code",
+    ]  # fmt: skip
+
+
 def test_loads_and_reports_of_another_organisations_source_are_refused(loads):
     ours, theirs = _managers(loads)
     report = loads.load("theirs", child_csv({"record_id": "R1"}))

@@ -56,6 +56,7 @@ MASS_END_SHARE: Final = 0.10
 CHUNK_ROWS: Final = 1000
 KEY_BATCH: Final = 5000
 DIGEST_BLOCK: Final = 1 << 20
+REASON_LENGTH: Final = 500  # feed_load_problem.reason
 
 Result = Accepted[Any] | Rejected
 
@@ -167,6 +168,8 @@ class _Load:
         # A delta of one chunk keeps its keys here, not in feed_load_key: it is one
         # transaction (nothing to resume) and a delta ends nothing (no query needs them).
         self._held_keys: list[dict[str, object]] | None = None
+        # A one-chunk load's problems, as written (None: read them back for the report).
+        self._problems: list[Problem] | None = None
         self.source: Source = require_source(session, request.source)
         permission = Permission.FEEDS_LOAD_SUBMIT
         require(decide(by, permission, target=source_target(self.source)))
@@ -186,11 +189,14 @@ class _Load:
             refusal = self._check(load)
             if refusal is not None:
                 return self._refuse(load, refusal, commit=commit)
+            load.status = LoadStatus.APPLYING
             if load.rows_read <= CHUNK_ROWS:
                 # One chunk: the whole load is one transaction. Killed part way, it
-                # leaves nothing behind, and the same command simply runs again.
-                step = self.session.flush
-            load.status = LoadStatus.APPLYING
+                # leaves nothing behind, and the same command simply runs again. Its
+                # steps need no writes of their own: the load's row is written once, at
+                # the end, and its problems are reported from memory.
+                step = _nothing
+                self._problems = []
             step()
         self._apply(load, commit=step, progress=progress)
         self._finish(load)
@@ -424,12 +430,16 @@ class _Load:
             )
 
     def _keep_problems(self, load: FeedLoad, problems: Sequence[Problem]) -> None:
-        if problems:
-            self.session.execute(
-                insert(table_of(FeedLoadProblem)),
-                [{"load_id": load.id, "level": p.level, "line": p.line, "column": p.column,
-                  "reason": p.reason[:500]} for p in problems],
-            )  # fmt: skip
+        if not problems:
+            return
+        kept = [Problem(p.level, p.line, p.column, p.reason[:REASON_LENGTH]) for p in problems]
+        self.session.execute(
+            insert(table_of(FeedLoadProblem)),
+            [{"load_id": load.id, "level": p.level, "line": p.line, "column": p.column,
+              "reason": p.reason} for p in kept],
+        )  # fmt: skip
+        if self._problems is not None:
+            self._problems.extend(kept)
 
     # --- finishing ---------------------------------------------------------------------
 
@@ -450,19 +460,23 @@ class _Load:
         feeds_audit.load_finished(self.session, by=self.by, load=load)
 
     def _report(self, load: FeedLoad) -> LoadReport:
-        problems = list(
-            self.session.scalars(
-                select(FeedLoadProblem)
-                .where(FeedLoadProblem.load_id == load.id)
-                .order_by(FeedLoadProblem.line, FeedLoadProblem.id)
-            )
-        )
+        if self._problems is not None:  # in the order they were written, by line
+            problems = sorted(self._problems, key=lambda problem: problem.line)
+        else:
+            problems = [
+                Problem(p.level, p.line, p.column, p.reason)
+                for p in self.session.scalars(
+                    select(FeedLoadProblem)
+                    .where(FeedLoadProblem.load_id == load.id)
+                    .order_by(FeedLoadProblem.line, FeedLoadProblem.id)
+                )
+            ]
         return LoadReport(
             status=load.status,
             load_id=None if self.request.dry_run else load.id,
             dry_run=self.request.dry_run,
             counts={name: getattr(load, name) for name in feeds_audit.LOAD_COUNTS},
-            problems=[Problem(p.level, p.line, p.column, p.reason) for p in problems],
+            problems=problems,
         )
 
 
@@ -473,6 +487,10 @@ def _duplicates_among(keys: Sequence[dict[str, object]]) -> _KnownDuplicates:
         if key["accepted"]:
             lines.setdefault(str(key["record_key"]), []).append(int(str(key["line"])))
     return _KnownDuplicates({key: min(found) for key, found in lines.items() if len(found) > 1})
+
+
+def _nothing() -> None:
+    """A one-chunk load's step: the load's one transaction commits at its end."""
 
 
 def _power_of_two(number: int) -> bool:
