@@ -57,6 +57,8 @@ class LinkageIndexState(Base):
     loads then refuse to link against an index of other keys until
     ``contactpoint linkage reindex`` has made every record's keys again.
     ``keys_version`` is empty when it is not known (an index older than this row).
+    It also keeps the directory's live child records as last counted, and when
+    (see ``linkage.index.directory_size``).
     """
 
     __tablename__ = "linkage_index_state"
@@ -64,6 +66,8 @@ class LinkageIndexState(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     keys_version: Mapped[str | None] = mapped_column(String(40))
     rebuilt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    live_records: Mapped[int | None] = mapped_column()
+    counted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class LinkDecision(Base):

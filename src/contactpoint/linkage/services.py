@@ -37,11 +37,11 @@ from contactpoint.linkage.decisions import (
     decide,
 )
 from contactpoint.linkage.index import (
+    directory_size,
     forget_records,
     hashed_keys,
     index_rows,
     insert_keys,
-    live_child_records,
     record_for_row,
     record_from_payload,
 )
@@ -226,7 +226,7 @@ class DirectoryLinker:
         chunk = _Chunk()
         writer = _Writer(session, source=source, model_version=self.model.version)
         if self._sized is None:
-            self._sized = self.model.for_records(live_child_records(session))
+            self._sized = self.model.for_records(directory_size(session, arrivals=len(arrivals)))
         results = []
         for arrival, record, record_keys in zip(arrivals, records, keys, strict=True):
             candidates = _unique(record_keys, held, chunk.by_key)
