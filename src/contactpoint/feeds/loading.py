@@ -27,6 +27,7 @@ from contactpoint.feeds.applying import apply_child_chunk, apply_involvement_chu
 from contactpoint.feeds.extracts import child_rows, involvement_rows
 from contactpoint.feeds.fhir import fhir_child_rows
 from contactpoint.feeds.models import (
+    REASON_LENGTH,
     FeedLoad,
     FeedLoadChange,
     FeedLoadKey,
@@ -56,7 +57,6 @@ MASS_END_SHARE: Final = 0.10
 CHUNK_ROWS: Final = 1000
 KEY_BATCH: Final = 5000
 DIGEST_BLOCK: Final = 1 << 20
-REASON_LENGTH: Final = 500  # feed_load_problem.reason
 
 Result = Accepted[Any] | Rejected
 
@@ -342,7 +342,7 @@ class _Load:
     ) -> LoadReport:
         self.session.execute(delete(FeedLoadKey).where(FeedLoadKey.load_id == load.id))
         load.status = LoadStatus.REFUSED
-        load.refusal = str(problem)[:500]
+        load.refusal = str(problem)[:REASON_LENGTH]
         load.finished_at = dt.datetime.now(dt.UTC)
         self._keep_problems(load, [problem])
         feeds_audit.load_finished(self.session, by=self.by, load=load)

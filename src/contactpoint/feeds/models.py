@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Final
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,6 +20,8 @@ from contactpoint.feeds.problems import Level
 from contactpoint.provenance.models import Feed, Source, SourceRecordStatus
 from contactpoint.storage.models import Base, UtcDateTime, utcnow
 from contactpoint.storage.types import enum_column_type
+
+REASON_LENGTH: Final = 500  # a load's refusal, and each problem's reason
 
 
 class LoadMode(enum.StrEnum):
@@ -62,7 +65,7 @@ class FeedLoad(Base):
     linked_to_existing: Mapped[int] = mapped_column(Integer, default=0)
     new_children: Mapped[int] = mapped_column(Integer, default=0)
     held_for_review: Mapped[int] = mapped_column(Integer, default=0)
-    refusal: Mapped[str | None] = mapped_column(String(500))
+    refusal: Mapped[str | None] = mapped_column(String(REASON_LENGTH))
 
     source: Mapped[Source] = relationship()
 
@@ -118,4 +121,4 @@ class FeedLoadProblem(Base):
     level: Mapped[Level] = mapped_column(enum_column_type(Level, name="problem_level"))
     line: Mapped[int] = mapped_column(Integer)
     column: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(String(REASON_LENGTH))

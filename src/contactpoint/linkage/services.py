@@ -358,8 +358,9 @@ def _candidates(
     """The live child records that share each key, with their linkage records.
 
     This query and those of :func:`_live_records` go to the connection, not the
-    session: they return plain columns, and the ORM's result handling of them
-    took a sixth of a load's time (the caller flushes first).
+    session: they return plain columns, which need none of the ORM's result
+    handling (about a sixth of the samples of a load at a million children,
+    SQLite's reading of the rows included). The caller flushes first.
     """
     if not keys:
         return {}
