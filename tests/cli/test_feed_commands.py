@@ -149,13 +149,13 @@ def test_a_load_killed_with_sigkill_ends_where_an_uninterrupted_load_would(
         deadline = time.monotonic() + 240
         # Killed as soon as it reads the extract, or once a chunk has been committed.
         # (A fixed pause before the kill once let a fast machine finish the load first.)
-        started = _reading if kill_when == "checking" else None
+        checking = kill_when == "checking"
         while time.monotonic() < deadline and process.poll() is None:
-            if started is not None and started(process.pid, extract):
+            if checking and _reading(process.pid, extract):
                 break
-            if started is None and _applied_through(fresh_database.url) > 0:
+            if not checking and _applied_through(fresh_database.url) > 0:
                 break
-            time.sleep(0.002 if started is not None else 0.05)
+            time.sleep(0.002 if checking else 0.05)
         assert process.poll() is None, "the load ended before it could be killed"
         process.kill()
         process.wait()
