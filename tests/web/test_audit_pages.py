@@ -9,6 +9,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from contactpoint.access.models import UserAccount
@@ -285,7 +286,7 @@ def test_the_report_pages_are_accessible_with_results_and_with_errors(
     page.get_by_role("link", name="Who viewed this child").click()
     page.get_by_label("ContactPoint ID").fill(_spaced(CHILD))
     page.get_by_role("button", name="Show report").click()
-    assert page.locator(".govuk-table").is_visible()
+    expect(page.locator(".govuk-table")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_label("ContactPoint ID").fill("1234")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 import factories
 from accounts import Account
@@ -28,7 +29,7 @@ def test_a_council_team_member_issues_and_revokes_a_systems_token(app, live_serv
     page.get_by_label("Days until it expires").fill("400")
     page.get_by_role("button", name="Issue token").click()  # no organisation, name or scope
     summary = page.locator(".govuk-error-summary")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     assert "Enter the name of the system" in summary.inner_text()
     assert_accessible(page)
     page.get_by_label("Organisation whose system it is").select_option(label=school_name)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from contactpoint.access.models import LinkPurpose
 from contactpoint.access.policy import Role
@@ -87,7 +88,7 @@ def test_a_first_sign_in_from_a_link_sets_a_password_and_an_app(app, live_server
     page.get_by_label("Confirm password").fill("a fine long password")
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(f"{live_server}/sign-in/set-up")
-    assert page.locator("#qr-code svg").is_visible()
+    expect(page.locator("#qr-code svg")).to_be_visible()
     assert_accessible(page)
     secret = page.locator("#secret-key").inner_text()
     page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).at(NOW))

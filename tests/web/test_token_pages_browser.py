@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 import factories
 from accounts import Account
@@ -27,7 +28,7 @@ def test_a_council_team_member_issues_and_revokes_a_token(app, live_server, brow
     assert_accessible(page)
     page.get_by_label("Days until it expires").fill("400")
     page.get_by_role("button", name="Issue token").click()  # no role, no scope, too long
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Council team").check()
     page.get_by_label("access:user:manage").check()

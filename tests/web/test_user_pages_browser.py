@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 import factories
 from accounts import make_account
@@ -24,7 +25,7 @@ def test_a_council_team_member_adds_suspends_reinstates_and_gives_a_role_to_a_us
     page.get_by_role("button", name="Add a user").click()
     assert_accessible(page)
     page.get_by_role("button", name="Add user").click()  # nothing filled in
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Username").fill("mary.seacole")
     page.get_by_label("Full name").fill("Mary Seacole")
@@ -49,7 +50,7 @@ def test_a_council_team_member_adds_suspends_reinstates_and_gives_a_role_to_a_us
     page.get_by_label("Auditor").check()
     page.get_by_role("button", name="Give role").click()
     assert "Auditor" in page.locator(".govuk-summary-list").inner_text()
-    assert page.get_by_role("group", name="Withdraw a role").is_visible()
+    expect(page.get_by_role("group", name="Withdraw a role")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Reset password").click()
     assert page.locator("h1").inner_text() == "Link issued"
