@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Result, Row, delete, inspect, select, text
+from sqlalchemy import Result, Row, delete, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from contactpoint.audit.checkpoints import SignedCheckpoint, check_signature, sign_checkpoint
@@ -49,7 +49,8 @@ from contactpoint.audit.rules import (
     chain_hash,
     details_digest,
 )
-from contactpoint.storage.models import utcnow
+from contactpoint.storage.models import table_of, utcnow
+from contactpoint.storage.queries import add_written
 
 __all__ = [
     "Problem",
@@ -136,11 +137,11 @@ def record(
         occurred_at=occurred_at or utcnow(),
         digest=details_digest(salt=salt, details=details),
     )
-    row = AuditEventRow(**columns, hash=chain_hash(columns))
-    session.add(row)
-    session.flush()  # the event before its details, which refer to it
-    session.add(AuditEventDetails(sequence=row.sequence, salt=salt, details=details))
-    session.flush()
+    # Written at once, the event before its details (which refer to it), without the
+    # unit of work's flushes: an event is recorded on every search, view and load.
+    row = add_written(session, AuditEventRow, {**columns, "hash": chain_hash(columns)})
+    kept = {"sequence": row.sequence, "salt": salt, "details": details}
+    session.execute(insert(table_of(AuditEventDetails)), kept)
     return row
 
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import String, any_, bindparam, column, func, select, text
+from sqlalchemy import String, any_, bindparam, column, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import make_transient_to_detached
+
+from contactpoint.storage.models import Base, table_of
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.orm import QueryableAttribute, Session
+
+_Row = TypeVar("_Row", bound=Base)
 
 
 def one_of(session: Session, column_: QueryableAttribute[Any], values: Collection[object]) -> Any:
@@ -101,3 +106,24 @@ def refresh_statistics(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("ANALYZE"))
+
+
+def add_written(session: Session, model: type[_Row], values: dict[str, Any]) -> _Row:
+    """One row written by a plain INSERT, returned as an object the session holds, unchanged.
+
+    For rows written on every request or load (an audit event, a load's row): the
+    unit of work's flush of one new object costs about twice the INSERT itself.
+    ``values`` names every column (a default the database fills in would be read
+    back on first use); an id left out is the database's, read with RETURNING.
+    """
+    table = table_of(model)
+    (key,) = table.primary_key.columns
+    if key.name in values:
+        session.execute(insert(table), values)
+    else:
+        written = session.execute(insert(table).returning(key), values).scalar_one()
+        values = {**values, key.name: written}
+    row = model(**values)
+    make_transient_to_detached(row)  # as stored: persistent once added, with nothing to flush
+    session.add(row)
+    return row
