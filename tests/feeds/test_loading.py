@@ -107,6 +107,7 @@ def test_a_full_extract_that_would_end_more_than_a_tenth_stops_before_changing_a
     before = loads.links()
     report = loads.load("health", child_csv(*CHILDREN[:5]))
     assert report.status is LoadStatus.REFUSED
+    assert report.counts["rows_read"] == 5
     assert report.refusal is not None
     assert "would end 5 of the source's 10 live records" in report.refusal
     assert "--allow-mass-end" in report.refusal

@@ -44,12 +44,13 @@ from contactpoint.feeds.sources import SourceError, lock_source, require_source,
 from contactpoint.linkage.index import IndexOutOfDateError, require_current_keys
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.storage.models import table_of
-from contactpoint.storage.queries import refresh_statistics
+from contactpoint.storage.queries import add_written, refresh_statistics
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from contactpoint.access.policy import Principal
+    from contactpoint.linkage.models import LinkageIndexState
     from contactpoint.linkage.services import Linker
     from contactpoint.provenance.models import Source
 
@@ -170,6 +171,9 @@ class _Load:
         self._held_keys: list[dict[str, object]] | None = None
         # A one-chunk load's problems, as written (None: read them back for the report).
         self._problems: list[Problem] | None = None
+        # A one-chunk load's rows, written with its counts when it ends (None: written).
+        self._rows_read: int | None = None
+        self._index_state: LinkageIndexState | None = None
         self.source: Source = require_source(session, request.source)
         permission = Permission.FEEDS_LOAD_SUBMIT
         require(decide(by, permission, target=source_target(self.source)))
@@ -184,21 +188,28 @@ class _Load:
         if load is None:
             # A new load only: an interrupted one is completed as it began (`linkage
             # reindex` waits for it), so the two never wait on each other.
-            self._require_current_keys()
+            self._index_state = self._require_current_keys()
             load = self._new_load()
-            refusal = self._check(load)
+            rows, refusal = self._check(load)
             if refusal is not None:
+                load.rows_read = rows
                 return self._refuse(load, refusal, commit=commit)
-            load.status = LoadStatus.APPLYING
-            if load.rows_read <= CHUNK_ROWS:
+            if rows <= CHUNK_ROWS:
                 # One chunk: the whole load is one transaction. Killed part way, it
                 # leaves nothing behind, and the same command simply runs again. Its
-                # steps need no writes of their own: the load's row is written once, at
-                # the end, and its problems are reported from memory.
+                # steps need no writes of their own: the load's row, inserted above,
+                # is updated once, at the end, with its status, rows and counts (set
+                # here, they would be flushed by the chunk's first query: a second
+                # update); its problems are reported from memory.
                 step = _nothing
                 self._problems = []
+                self._rows_read = rows
+            else:
+                load.status, load.rows_read = LoadStatus.APPLYING, rows
             step()
         self._apply(load, commit=step, progress=progress)
+        if self._rows_read is not None:
+            load.rows_read = self._rows_read
         self._finish(load)
         report = self._report(load)  # read before the commit: no second transaction
         commit()
@@ -207,12 +218,16 @@ class _Load:
 
     # --- finding or starting the load -------------------------------------------------
 
-    def _require_current_keys(self) -> None:
-        if self.request.feed is Feed.CHILDREN:
-            try:
-                require_current_keys(self.session)
-            except IndexOutOfDateError as error:
-                raise IndexNotCurrentError(str(error)) from error
+    def _require_current_keys(self) -> LinkageIndexState | None:
+        """The index's state row, checked: the caller holds it while the load runs, so that
+        the linker's read of it (the kept directory size) finds it in the session again
+        rather than querying (the session holds unchanged rows only weakly)."""
+        if self.request.feed is not Feed.CHILDREN:
+            return None
+        try:
+            return require_current_keys(self.session)
+        except IndexOutOfDateError as error:
+            raise IndexNotCurrentError(str(error)) from error
 
     def _interrupted(self) -> FeedLoad | None:
         """A part-applied load of this very file is resumed; of another file, refused."""
@@ -239,22 +254,23 @@ class _Load:
         return applying
 
     def _new_load(self) -> FeedLoad:
-        load = FeedLoad(
-            source=self.source,
-            feed=self.request.feed,
-            mode=self.request.mode,
-            status=LoadStatus.CHECKING,
-            file_name=(self.request.file_name or self.request.path.name)[:255],
-            file_digest=self.digest,
-            extracted_on=self.request.extracted_on,
-            allow_mass_end=self.request.allow_mass_end,
-            loaded_by=self.by.name[:200],
-            applied_through_line=0,
+        values = {
+            "source_id": self.source.id,
+            "feed": self.request.feed,
+            "mode": self.request.mode,
+            "status": LoadStatus.CHECKING,
+            "file_name": (self.request.file_name or self.request.path.name)[:255],
+            "file_digest": self.digest,
+            "extracted_on": self.request.extracted_on,
+            "allow_mass_end": self.request.allow_mass_end,
+            "loaded_by": self.by.name[:200],
+            "applied_through_line": 0,
+            "started_at": dt.datetime.now(dt.UTC),
+            "finished_at": None,
+            "refusal": None,
             **dict.fromkeys(feeds_audit.LOAD_COUNTS, 0),
-        )
-        self.session.add(load)
-        self.session.flush()
-        return load
+        }
+        return add_written(self.session, FeedLoad, values)
 
     # --- pass one ----------------------------------------------------------------------
 
@@ -277,8 +293,8 @@ class _Load:
                 size_cap=request.size_cap,
             )
 
-    def _check(self, load: FeedLoad) -> Problem | None:
-        """Stage every key; the problem that stops the load, if any."""
+    def _check(self, load: FeedLoad) -> tuple[int, Problem | None]:
+        """Stage every key; the rows read, and the problem that stops the load, if any."""
         staged: list[dict[str, object]] = []
         rows = 0
         try:
@@ -293,15 +309,14 @@ class _Load:
                     if len(staged) >= KEY_BATCH:
                         self._stage(staged)
         except FeedFileError as error:
-            return error.problem
+            return 0, error.problem
         if rows <= min(CHUNK_ROWS, KEY_BATCH) and self.request.mode is LoadMode.DELTA:
             self._held_keys = staged  # all of them: no batch was staged on the way
         else:
             self._stage(staged)
         if rows > CHUNK_ROWS and not self.request.dry_run:  # a dry run holds no locks for it
             refresh_statistics(self.session)
-        load.rows_read = rows
-        return self._mass_end(load)
+        return rows, self._mass_end(load)
 
     def _stage(self, staged: list[dict[str, object]]) -> None:
         if staged:
@@ -403,12 +418,13 @@ class _Load:
         )
         problems.extend(outcome.problems)
         self._keep_changes(load, outcome.changes)
-        self._count_chunk(load, chunk, outcome.counts)
         self._keep_problems(load, problems)
+        # The load's row changed after the chunk's last statement: one update, in the step.
+        self._count_chunk(load, chunk, outcome.counts)
         load.applied_through_line = _line(chunk[-1])
         commit()
         self._chunks_applied += 1
-        big = load.rows_read > CHUNK_ROWS and not self.request.dry_run
+        big = self._rows_read is None and not self.request.dry_run  # more than one chunk
         if big and _power_of_two(self._chunks_applied):
             refresh_statistics(self.session)  # after 1, 2, 4, 8... chunks of a big load
             commit()

@@ -118,17 +118,17 @@ class IndexOutOfDateError(Exception):
     """The index holds another release's blocking keys: loads would miss candidates."""
 
 
-def require_current_keys(session: Session) -> None:
+def require_current_keys(session: Session) -> LinkageIndexState:
     """Refuse to link against an index made with other keys (see ``KEYS_VERSION``).
 
-    An index with nothing in it is simply marked as this release's.
+    An index with nothing in it is simply marked as this release's. Returns the
+    index's state row.
     """
     state = session.get(LinkageIndexState, 1)
     if state is not None and state.keys_version == KEYS_VERSION:
-        return
+        return state
     if session.scalar(select(LinkageKey.key_hash).limit(1)) is None:
-        _mark_current(session, state)
-        return
+        return _mark_current(session, state)
     held = "keys of unknown age" if state is None or not state.keys_version else (
         f"the keys of version {state.keys_version}"
     )  # fmt: skip
@@ -139,13 +139,14 @@ def require_current_keys(session: Session) -> None:
     )
 
 
-def _mark_current(session: Session, state: LinkageIndexState | None) -> None:
+def _mark_current(session: Session, state: LinkageIndexState | None) -> LinkageIndexState:
     if state is None:
         state = LinkageIndexState(id=1)
         session.add(state)
     state.keys_version = KEYS_VERSION
     state.rebuilt_at = dt.datetime.now(dt.UTC)
     session.flush()
+    return state
 
 
 def rebuild_index(
