@@ -173,6 +173,7 @@ class _Load:
         self._problems: list[Problem] | None = None
         # A one-chunk load's rows, written with its counts when it ends (None: written).
         self._rows_read: int | None = None
+        # Held, never read here: see _require_current_keys.
         self._index_state: LinkageIndexState | None = None
         self.source: Source = require_source(session, request.source)
         permission = Permission.FEEDS_LOAD_SUBMIT

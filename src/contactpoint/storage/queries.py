@@ -114,7 +114,8 @@ def add_written(session: Session, model: type[_Row], values: dict[str, Any]) -> 
     For rows written on every request or load (an audit event, a load's row): the
     unit of work's flush of one new object costs about twice the INSERT itself.
     ``values`` names every column (a default the database fills in would be read
-    back on first use); an id left out is the database's, read with RETURNING.
+    back on first use). The table's primary key is one column; an id left out is
+    the database's, read with RETURNING.
     """
     table = table_of(model)
     (key,) = table.primary_key.columns
