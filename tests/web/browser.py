@@ -31,7 +31,10 @@ def sign_in(page: Page, base: str, account: Account) -> None:
 
 
 def assert_accessible(page: Page) -> None:
-    """Runs axe-core on the page as it is now and fails on any WCAG 2.2 AA violation."""
+    """Runs axe-core on the page, once loaded, and fails on any WCAG 2.2 AA violation."""
+    # After a click that navigates, the new page may still be parsing: axe would check
+    # half a page, or lose its context to the navigation.
+    page.wait_for_load_state()
     # page.evaluate runs through the DevTools protocol, which the page's CSP does not
     # govern, so axe is loaded without weakening the CSP (add_script_tag would inline a
     # <script>, which the CSP blocks, and bypass_csp would test a page with no CSP).
