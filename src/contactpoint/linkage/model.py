@@ -13,6 +13,7 @@ ones by less than 1e-9 each.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -256,9 +257,12 @@ class Model:
 
     @classmethod
     def default(cls) -> Model:
-        """The model shipped with the product, trained without labels on synthetic data."""
-        text = resources.files("contactpoint.linkage").joinpath(DEFAULT_MODEL_FILE).read_text()
-        return cls.from_json(json.loads(text))
+        """The model shipped with the product, trained without labels on synthetic data.
+
+        Read once per process: a model is never changed once made (:meth:`for_records`
+        makes another), and every load of the web service asks for it.
+        """
+        return _shipped_model()
 
     @classmethod
     def untrained(cls, *, version: str = "untrained") -> Model:
@@ -271,6 +275,12 @@ class Model:
                 for comparison in COMPARISONS
             ),
         )
+
+
+@functools.cache
+def _shipped_model() -> Model:
+    text = resources.files("contactpoint.linkage").joinpath(DEFAULT_MODEL_FILE).read_text()
+    return Model.from_json(json.loads(text))
 
 
 def _optional_int(value: object) -> int | None:
