@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Result, Row, delete, insert, inspect, select, text
+from sqlalchemy import Result, Row, Select, delete, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from contactpoint.audit.checkpoints import SignedCheckpoint, check_signature, sign_checkpoint
@@ -64,8 +64,10 @@ __all__ = [
 
 # Any fixed 64-bit number no other code uses as an advisory lock: "cpaudit" in ASCII.
 _POSTGRES_CHAIN_LOCK: Final = 0x63706175646974
+# Every audited action runs one of these, so each is built once, here.
+_POSTGRES_LOCK: Final = text("SELECT pg_advisory_xact_lock(:key)")
 # An UPDATE that matches no row fires no trigger but takes SQLite's write lock.
-_SQLITE_CHAIN_LOCK: Final = "UPDATE audit_event SET sequence = sequence WHERE 0 = 1"
+_SQLITE_CHAIN_LOCK: Final = text("UPDATE audit_event SET sequence = sequence WHERE 0 = 1")
 _BATCH: Final = 1000
 
 
@@ -78,20 +80,23 @@ class _Head:
 def _lock_chain(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_CHAIN_LOCK}
-        )
+        connection.execute(_POSTGRES_LOCK, {"key": _POSTGRES_CHAIN_LOCK})
     else:
-        connection.execute(text(_SQLITE_CHAIN_LOCK))
+        connection.execute(_SQLITE_CHAIN_LOCK)
 
 
 def _head(session: Session) -> _Head | None:
-    found = session.execute(
+    found = session.execute(_head_statement()).first()
+    return None if found is None else _Head(found.sequence, found.hash)
+
+
+@functools.cache
+def _head_statement() -> Select[int, str]:
+    return (
         select(AuditEventRow.sequence, AuditEventRow.hash)
         .order_by(AuditEventRow.sequence.desc())
         .limit(1)
-    ).first()
-    return None if found is None else _Head(found.sequence, found.hash)
+    )
 
 
 def _chained_columns(

@@ -8,11 +8,12 @@ death are then chosen again from its live source records (:mod:`survivorship`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Select, bindparam, delete, insert, select, update
 
 from contactpoint.directory.models import (
     Carer,
@@ -109,26 +110,8 @@ def refresh_children(session: Session, child_ids: Iterable[int]) -> None:
     if not ids:
         return
     reports: dict[int, list[tuple[Mapping[str, Any], frozenset[str]]]] = {i: [] for i in ids}
-    statement = (
-        select(
-            SourceRecord.child_id,
-            SourceRecord.date_of_birth,
-            SourceRecord.gender,
-            SourceRecord.date_of_death,
-            SourceRecord.extracted_on,
-            SourceRecord.id,
-            Source.trusted_for,
-            # What the child shows now, on each of its rows: only changes are written.
-            Child.date_of_birth.label("shown_date_of_birth"),
-            Child.gender.label("shown_gender"),
-            Child.date_of_death.label("shown_date_of_death"),
-        )
-        .join(Source, Source.id == SourceRecord.source_id)
-        .join(Child, Child.id == SourceRecord.child_id)
-        .where(SourceRecord.child_id.in_(ids), SourceRecord.status == SourceRecordStatus.LIVE)
-    )
     shown: dict[int, dict[str, object]] = {}
-    for record in session.execute(statement).mappings():
+    for record in session.execute(_reported_values(), {"ids": ids}).mappings():
         reported = dict(record)
         reports[reported["child_id"]].append((reported, frozenset(reported["trusted_for"].split())))
         shown[reported["child_id"]] = {
@@ -144,6 +127,35 @@ def refresh_children(session: Session, child_ids: Iterable[int]) -> None:
     ]
     if updates:
         session.execute(update(Child), updates)
+
+
+@functools.cache
+def _reported_values() -> Select[*tuple[Any, ...]]:
+    """What each live record of some children reports, beside what each child shows.
+
+    Every load's chunk asks, so it is built once (see ``storage.queries.one_of_named``).
+    """
+    return (
+        select(
+            SourceRecord.child_id,
+            SourceRecord.date_of_birth,
+            SourceRecord.gender,
+            SourceRecord.date_of_death,
+            SourceRecord.extracted_on,
+            SourceRecord.id,
+            Source.trusted_for,
+            # What the child shows now, on each of its rows: only changes are written.
+            Child.date_of_birth.label("shown_date_of_birth"),
+            Child.gender.label("shown_gender"),
+            Child.date_of_death.label("shown_date_of_death"),
+        )
+        .join(Source, Source.id == SourceRecord.source_id)
+        .join(Child, Child.id == SourceRecord.child_id)
+        .where(
+            SourceRecord.child_id.in_(bindparam("ids", expanding=True)),
+            SourceRecord.status == SourceRecordStatus.LIVE,
+        )
+    )
 
 
 def _chosen(found: list[tuple[Mapping[str, Any], frozenset[str]]]) -> dict[str, object]:

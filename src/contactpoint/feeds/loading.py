@@ -12,13 +12,14 @@ would. ``--dry-run`` runs both passes in one transaction and rolls it back.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, bindparam, delete, func, insert, select
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import decide, require
@@ -137,6 +138,17 @@ def file_digest(path: Path) -> str:
     return sha.hexdigest()
 
 
+@functools.cache
+def _applying() -> Select[FeedLoad]:
+    """A source's part-applied load: every load asks, so it is built once (see
+    ``storage.queries.one_of_named``)."""
+    return select(FeedLoad).where(
+        FeedLoad.source_id == bindparam("source_id"),
+        FeedLoad.feed == bindparam("feed"),
+        FeedLoad.status == LoadStatus.APPLYING,
+    )
+
+
 class _NoDuplicates:
     """Pass one stages every key; duplicates are found afterwards, in the database."""
 
@@ -233,11 +245,7 @@ class _Load:
     def _interrupted(self) -> FeedLoad | None:
         """A part-applied load of this very file is resumed; of another file, refused."""
         applying = self.session.scalar(
-            select(FeedLoad).where(
-                FeedLoad.source_id == self.source.id,
-                FeedLoad.feed == self.request.feed,
-                FeedLoad.status == LoadStatus.APPLYING,
-            )
+            _applying(), {"source_id": self.source.id, "feed": self.request.feed}
         )
         if applying is None:
             return None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 
 from contactpoint.directory.models import Involvement
 from contactpoint.directory.source_values import refresh_children, remove_values
@@ -68,12 +69,20 @@ def existing_records(
 ) -> dict[str, SourceRecord]:
     if not keys:
         return {}
-    statement = select(SourceRecord).where(
-        SourceRecord.source_id == source.id,
-        SourceRecord.feed == feed,
-        SourceRecord.record_key.in_(keys),
+    found = session.scalars(
+        _records_keyed(), {"source_id": source.id, "feed": feed, "keys": list(keys)}
     )
-    return {record.record_key: record for record in session.scalars(statement)}
+    return {record.record_key: record for record in found}
+
+
+@functools.cache
+def _records_keyed() -> Select[SourceRecord]:
+    """Built once: every load's chunk asks (see ``storage.queries.one_of_named``)."""
+    return select(SourceRecord).where(
+        SourceRecord.source_id == bindparam("source_id"),
+        SourceRecord.feed == bindparam("feed"),
+        SourceRecord.record_key.in_(bindparam("keys", expanding=True)),
+    )
 
 
 END_BATCH = 5000  # ids bound per statement: SQLite takes at most 32,766

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import Target, decide, require, target_of
@@ -77,7 +78,13 @@ def add_source(
 
 
 def find_source(session: Session, name: str) -> Source | None:
-    return session.scalar(select(Source).where(Source.name == name))
+    return session.scalar(_source_named(), {"name": name})
+
+
+@functools.cache
+def _source_named() -> Select[Source]:
+    """Built once: every load asks (see ``storage.queries.one_of_named``)."""
+    return select(Source).where(Source.name == bindparam("name"))
 
 
 def require_source(session: Session, name: str) -> Source:

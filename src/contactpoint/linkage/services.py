@@ -19,6 +19,7 @@ identity's record cannot join the new one unseen.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, bindparam, insert, select
 
 from contactpoint.directory.models import Child, GpRegistration, SchoolEnrolment, Shield
 from contactpoint.directory.services import new_contactpoint_ids
@@ -52,7 +53,7 @@ from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import ChildRow
 from contactpoint.storage.models import table_of
-from contactpoint.storage.queries import one_of, reserve_ids
+from contactpoint.storage.queries import listed, one_of_named, reserve_ids
 from contactpoint.vocabulary import ShieldReason
 
 if TYPE_CHECKING:
@@ -365,13 +366,8 @@ def _candidates(
     if not keys:
         return {}
     connection = session.connection()
-    pairs = list(
-        connection.execute(
-            select(LinkageKey.key_hash, LinkageKey.source_record_id).where(
-                one_of(session, LinkageKey.key_hash, keys)
-            )
-        )
-    )
+    dialect = connection.dialect.name
+    pairs = list(connection.execute(_sharing_keys(dialect), {"keys": listed(dialect, keys)}))
     records = _live_records(session, {record_id for _, record_id in pairs}, cache)
     found: dict[int, list[_Candidate]] = defaultdict(list)
     for key, record_id in pairs:
@@ -388,16 +384,13 @@ def _live_records(session: Session, ids: set[int], cache: _RecordCache) -> dict[
     """
     if not ids:
         return {}
-    statement = select(SourceRecord.id, SourceRecord.child_id, SourceRecord.content_hash).where(
-        one_of(session, SourceRecord.id, ids),
-        SourceRecord.status == SourceRecordStatus.LIVE,
-        SourceRecord.feed == Feed.CHILDREN,
-        SourceRecord.child_id.is_not(None),
-    )
     connection = session.connection()
+    dialect = connection.dialect.name
     records: dict[int, _Candidate] = {}
     unbuilt: dict[int, tuple[int, str | None]] = {}
-    for record_id, child_id, digest in connection.execute(statement):
+    for record_id, child_id, digest in connection.execute(
+        _live_linked(dialect), {"ids": listed(dialect, ids)}
+    ):
         if child_id is None:  # excluded by the query; says so to the type checker
             continue
         record = cache.get(record_id, digest)
@@ -406,10 +399,8 @@ def _live_records(session: Session, ids: set[int], cache: _RecordCache) -> dict[
         else:
             records[record_id] = _Candidate(record_id, child_id, record)
     if unbuilt:
-        payloads = select(SourceRecord.id, SourceRecord.payload).where(
-            one_of(session, SourceRecord.id, unbuilt)
-        )
-        for record_id, text in connection.execute(payloads):
+        payloads = connection.execute(_payloads(dialect), {"ids": listed(dialect, unbuilt)})
+        for record_id, text in payloads:
             if text is not None:
                 child_id, digest = unbuilt[record_id]
                 record = record_from_payload(text)
@@ -418,11 +409,45 @@ def _live_records(session: Session, ids: set[int], cache: _RecordCache) -> dict[
     return records
 
 
+# The candidate lookup's statements, built once for each database (see ``one_of_named``).
+
+
+@functools.cache
+def _shields() -> Select[Shield]:
+    return select(Shield).where(
+        Shield.child_id.in_(bindparam("children", expanding=True)), Shield.ended_on.is_(None)
+    )
+
+
 def _shielded(session: Session, child_ids: set[int]) -> dict[int, Shield]:
     if not child_ids:
         return {}
-    statement = select(Shield).where(Shield.child_id.in_(child_ids), Shield.ended_on.is_(None))
-    return {shield.child_id: shield for shield in session.scalars(statement)}
+    shields = session.scalars(_shields(), {"children": list(child_ids)})
+    return {shield.child_id: shield for shield in shields}
+
+
+@functools.cache
+def _sharing_keys(dialect: str) -> Select[int, int]:
+    return select(LinkageKey.key_hash, LinkageKey.source_record_id).where(
+        one_of_named(dialect, LinkageKey.key_hash, "keys")
+    )
+
+
+@functools.cache
+def _live_linked(dialect: str) -> Select[int, int | None, str | None]:
+    return select(SourceRecord.id, SourceRecord.child_id, SourceRecord.content_hash).where(
+        one_of_named(dialect, SourceRecord.id, "ids"),
+        SourceRecord.status == SourceRecordStatus.LIVE,
+        SourceRecord.feed == Feed.CHILDREN,
+        SourceRecord.child_id.is_not(None),
+    )
+
+
+@functools.cache
+def _payloads(dialect: str) -> Select[int, str | None]:
+    return select(SourceRecord.id, SourceRecord.payload).where(
+        one_of_named(dialect, SourceRecord.id, "ids")
+    )
 
 
 class _Writer:
