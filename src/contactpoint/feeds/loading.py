@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select
+from sqlalchemy import Select, Update, bindparam, delete, func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import decide, require
@@ -138,6 +139,29 @@ def file_digest(path: Path) -> str:
     return sha.hexdigest()
 
 
+# A load's progress in its row. Once the load applies, the loader changes these only
+# through ``_hold`` and writes them itself (``_Load._write_row``) with one UPDATE, built
+# once: left to the unit of work, the next query's autoflush would write them, and for a
+# one-record load that flush cost more than the UPDATE.
+_PROGRESS: Final = ("status", "applied_through_line", "finished_at", *feeds_audit.LOAD_COUNTS)
+
+
+def _hold(load: FeedLoad, **values: object) -> None:
+    """Set these columns of the load's row as if stored: the loader writes them itself."""
+    for name, value in values.items():
+        set_committed_value(load, name, value)
+
+
+@functools.cache
+def _progress_statement() -> Update:
+    table = table_of(FeedLoad)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("load_id"))
+        .values({name: bindparam(f"new_{name}") for name in _PROGRESS})
+    )
+
+
 @functools.cache
 def _applying() -> Select[FeedLoad]:
     """A source's part-applied load: every load asks, so it is built once (see
@@ -211,18 +235,18 @@ class _Load:
                 # One chunk: the whole load is one transaction. Killed part way, it
                 # leaves nothing behind, and the same command simply runs again. Its
                 # steps need no writes of their own: the load's row, inserted above,
-                # is updated once, at the end, with its status, rows and counts (set
-                # here, they would be flushed by the chunk's first query: a second
-                # update); its problems are reported from memory.
+                # is updated once, at the end, with its status, rows and counts; its
+                # problems are reported from memory.
                 step = _nothing
                 self._problems = []
                 self._rows_read = rows
             else:
-                load.status, load.rows_read = LoadStatus.APPLYING, rows
+                _hold(load, status=LoadStatus.APPLYING, rows_read=rows)
+                self._write_row(load)
             step()
         self._apply(load, commit=step, progress=progress)
         if self._rows_read is not None:
-            load.rows_read = self._rows_read
+            _hold(load, rows_read=self._rows_read)
         self._finish(load)
         report = self._report(load)  # read before the commit: no second transaction
         commit()
@@ -428,9 +452,10 @@ class _Load:
         problems.extend(outcome.problems)
         self._keep_changes(load, outcome.changes)
         self._keep_problems(load, problems)
-        # The load's row changed after the chunk's last statement: one update, in the step.
         self._count_chunk(load, chunk, outcome.counts)
-        load.applied_through_line = _line(chunk[-1])
+        _hold(load, applied_through_line=_line(chunk[-1]))
+        if self._rows_read is None:  # a step a rerun resumes after: its progress is kept
+            self._write_row(load)
         commit()
         self._chunks_applied += 1
         big = self._rows_read is None and not self.request.dry_run  # more than one chunk
@@ -442,10 +467,11 @@ class _Load:
         chunk.clear()
 
     def _count_chunk(self, load: FeedLoad, chunk: list[Result], counts: ChunkCounts) -> None:
-        load.rejected += sum(isinstance(result, Rejected) for result in chunk) + counts.rejected
+        rejected = sum(isinstance(result, Rejected) for result in chunk) + counts.rejected
+        _hold(load, rejected=load.rejected + rejected)
         for name in ("inserted", "updated", "unchanged", "ended", "linked_to_existing",
                      "new_children", "held_for_review"):  # fmt: skip
-            setattr(load, name, getattr(load, name) + getattr(counts, name))
+            _hold(load, **{name: getattr(load, name) + getattr(counts, name)})
 
     def _keep_changes(self, load: FeedLoad, changes: Sequence[dict[str, object]]) -> None:
         if changes:
@@ -477,12 +503,18 @@ class _Load:
             for record in missing:
                 log.changing(record, RecordChange.ENDED)
             self._keep_changes(load, log.changes)
-            load.ended += end_records(self.session, [record.id for record in missing])
+            ended = end_records(self.session, [record.id for record in missing])
+            _hold(load, ended=load.ended + ended)
         if self._held_keys is None:
             self.session.execute(delete(FeedLoadKey).where(FeedLoadKey.load_id == load.id))
-        load.status = LoadStatus.COMPLETED
-        load.finished_at = dt.datetime.now(dt.UTC)
+        _hold(load, status=LoadStatus.COMPLETED, finished_at=dt.datetime.now(dt.UTC))
+        self._write_row(load)
         feeds_audit.load_finished(self.session, by=self.by, load=load)
+
+    def _write_row(self, load: FeedLoad) -> None:
+        """The load's status, progress and counts, as held, written by one UPDATE."""
+        values = {f"new_{name}": getattr(load, name) for name in _PROGRESS}
+        self.session.connection().execute(_progress_statement(), {"load_id": load.id, **values})
 
     def _report(self, load: FeedLoad) -> LoadReport:
         if self._problems is not None:  # in the order they were written, by line
