@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 AMELIA = {"record_id": "H1", "upn": ""}
 OLIVER = {"record_id": "H2", "given_name": "Oliver", "gender": "M", "nhs_number": "9998234786",
           "date_of_birth": "2016-03-02", "upn": ""}  # fmt: skip
+# Amelia's twin brother: her birthday, family name and address, so her record is a candidate.
+AMELIAS_TWIN = {"record_id": "H2", "given_name": "Oliver", "gender": "M",
+                "nhs_number": "9998234786", "upn": ""}  # fmt: skip
+_CANDIDATES = "SELECT source_record.id, source_record.child_id, source_record.content_hash"
+_PAYLOADS = "SELECT source_record.id, source_record.payload FROM"
 
 
 @pytest.fixture
@@ -33,7 +38,9 @@ def loads(fresh_database, tmp_path) -> Loads:
     return Loads.with_sources(fresh_database.engine, tmp_path, "health")
 
 
-def _second_load(loads: Loads, engine: Engine) -> tuple[list[str], LoadReport]:
+def _second_load(
+    loads: Loads, engine: Engine, *, row: dict[str, str] = OLIVER
+) -> tuple[list[str], LoadReport]:
     """Every statement of a one-record delta load into a directory already loaded once
     (the index marked and the directory counted), and the load's report."""
     loads.load("health", child_csv(AMELIA))
@@ -44,7 +51,7 @@ def _second_load(loads: Loads, engine: Engine) -> tuple[list[str], LoadReport]:
 
     event.listen(engine, "before_cursor_execute", before)
     try:
-        report = loads.load("health", child_csv(OLIVER), mode=LoadMode.DELTA)
+        report = loads.load("health", child_csv(row), mode=LoadMode.DELTA)
     finally:
         event.remove(engine, "before_cursor_execute", before)
     return seen, report
@@ -79,3 +86,16 @@ def test_a_load_reads_its_source_and_a_load_to_resume_once_each(loads, fresh_dat
     assert len(found) == 2  # the source by name, and a load of it to resume
     events = [s for s in statements if re.match(r"INSERT INTO audit_event(_details)?\b", s)]
     assert len(events) == 2  # the load's event and its details
+
+
+def test_a_new_linker_reads_its_candidates_and_their_payloads_in_one_query(loads, fresh_database):
+    # Each command and each upload makes a new linker, which holds no built records.
+    statements, report = _second_load(loads, fresh_database.engine, row=AMELIAS_TWIN)
+
+    live = [s for s in statements if s.startswith(_CANDIDATES)]
+    assert len(live) == 1, statements
+    assert "source_record.payload" in live[0]
+    assert not [s for s in statements if s.startswith(_PAYLOADS)]
+    # Her twin's record was built from that payload and compared: twins are never linked.
+    assert report.counts["linked_to_existing"] == 0
+    assert report.counts["new_children"] + report.counts["held_for_review"] == 1

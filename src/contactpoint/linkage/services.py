@@ -187,6 +187,10 @@ class _RecordCache:
         self._held[source_record_id] = self._held.pop(source_record_id)  # used: kept longest
         return held[1]
 
+    def holds_none(self, source_record_ids: Iterable[int]) -> bool:
+        """Whether no record of these ids is held (whatever its content hash)."""
+        return self._held.keys().isdisjoint(source_record_ids)
+
     def put(self, source_record_id: int, content_hash: str | None, record: LinkageRecord) -> None:
         if content_hash is None or self.size == 0:
             return
@@ -380,12 +384,21 @@ def _live_records(session: Session, ids: set[int], cache: _RecordCache) -> dict[
     """These source records, where live and linked, each with its linkage record.
 
     A record built before (same content hash) comes from the cache; the payloads
-    of the others are read and built, and kept.
+    of the others are read and built, and kept. When the cache holds none of them
+    (a new linker: each command and each upload makes one), the payloads come with
+    the first query, one statement fewer.
     """
     if not ids:
         return {}
     connection = session.connection()
     dialect = connection.dialect.name
+    if cache.holds_none(ids):
+        rows = connection.execute(_live_linked_payloads(dialect), {"ids": listed(dialect, ids)})
+        return {
+            record_id: _built(cache, record_id, child_id, digest, text)
+            for record_id, child_id, digest, text in rows
+            if child_id is not None and text is not None
+        }
     records: dict[int, _Candidate] = {}
     unbuilt: dict[int, tuple[int, str | None]] = {}
     for record_id, child_id, digest in connection.execute(
@@ -403,10 +416,17 @@ def _live_records(session: Session, ids: set[int], cache: _RecordCache) -> dict[
         for record_id, text in payloads:
             if text is not None:
                 child_id, digest = unbuilt[record_id]
-                record = record_from_payload(text)
-                cache.put(record_id, digest, record)
-                records[record_id] = _Candidate(record_id, child_id, record)
+                records[record_id] = _built(cache, record_id, child_id, digest, text)
     return records
+
+
+def _built(
+    cache: _RecordCache, record_id: int, child_id: int, digest: str | None, payload: str
+) -> _Candidate:
+    """A candidate whose linkage record is built from its payload, and kept."""
+    record = record_from_payload(payload)
+    cache.put(record_id, digest, record)
+    return _Candidate(record_id, child_id, record)
 
 
 # The candidate lookup's statements, built once for each database (see ``one_of_named``).
@@ -441,6 +461,11 @@ def _live_linked(dialect: str) -> Select[int, int | None, str | None]:
         SourceRecord.feed == Feed.CHILDREN,
         SourceRecord.child_id.is_not(None),
     )
+
+
+@functools.cache
+def _live_linked_payloads(dialect: str) -> Select[int, int | None, str | None, str | None]:
+    return _live_linked(dialect).add_columns(SourceRecord.payload)
 
 
 @functools.cache
