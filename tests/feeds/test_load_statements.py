@@ -41,8 +41,8 @@ def loads(fresh_database, tmp_path) -> Loads:
 def _second_load(
     loads: Loads, engine: Engine, *, row: dict[str, str] = OLIVER, mode: LoadMode = LoadMode.DELTA
 ) -> tuple[list[str], LoadReport]:
-    """Every statement of a one-record delta load into a directory already loaded once
-    (the index marked and the directory counted), and the load's report."""
+    """Every statement of a one-record load (delta unless said) into a directory already
+    loaded once (the index marked and the directory counted), and the load's report."""
     loads.load("health", child_csv(AMELIA))
     seen: list[str] = []
 

@@ -468,10 +468,10 @@ class _Load:
 
     def _count_chunk(self, load: FeedLoad, chunk: list[Result], counts: ChunkCounts) -> None:
         rejected = sum(isinstance(result, Rejected) for result in chunk) + counts.rejected
-        _hold(load, rejected=load.rejected + rejected)
-        for name in ("inserted", "updated", "unchanged", "ended", "linked_to_existing",
-                     "new_children", "held_for_review"):  # fmt: skip
-            _hold(load, **{name: getattr(load, name) + getattr(counts, name)})
+        added = {name: getattr(counts, name) for name in ("inserted", "updated", "unchanged",
+                 "ended", "linked_to_existing", "new_children", "held_for_review")}  # fmt: skip
+        added["rejected"] = rejected
+        _hold(load, **{name: getattr(load, name) + count for name, count in added.items()})
 
     def _keep_changes(self, load: FeedLoad, changes: Sequence[dict[str, object]]) -> None:
         if changes:
