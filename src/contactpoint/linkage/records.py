@@ -131,10 +131,46 @@ def _family_forms(name: str) -> set[str]:
     return forms
 
 
-def _carers(record: LinkageRecord) -> tuple[frozenset[str], frozenset[str]]:
+# Names, households' carers and addresses repeat from record to record, and a load
+# builds a record for every candidate it meets: the parts made from them are kept.
+_CACHED_FORMS: Final = 1 << 16
+
+
+@functools.lru_cache(maxsize=_CACHED_FORMS)
+def _given_parts(
+    given_name: str, middle_names: str
+) -> tuple[str, tuple[str, ...], frozenset[str], frozenset[str], frozenset[str]]:
+    """The first given name, the others, its related names, and both names' typo forms."""
+    given_tokens = name_tokens(given_name)
+    given = given_tokens[0] if given_tokens else ""
+    middles = given_tokens[1:] + name_tokens(middle_names)
+    return (
+        given,
+        middles,
+        related_given_names(given),
+        _one_typo_forms([given]),
+        _one_typo_forms(middles),
+    )
+
+
+@functools.lru_cache(maxsize=_CACHED_FORMS)
+def _family_parts(
+    family_name: str, former_family_names: tuple[str, ...]
+) -> tuple[str, frozenset[str], frozenset[str]]:
+    """The compact family name, its words, and every current and former form."""
+    family_all = _family_forms(family_name)
+    for former in former_family_names:
+        family_all |= _family_forms(former)
+    return compact_name(family_name), frozenset(name_tokens(family_name)), frozenset(family_all)
+
+
+@functools.lru_cache(maxsize=_CACHED_FORMS)
+def _carers(
+    given_names: tuple[str, ...], family_names: tuple[str, ...]
+) -> tuple[frozenset[str], frozenset[str]]:
     names: set[str] = set()
     families: set[str] = set()
-    for given, family in zip(record.carer_given_names, record.carer_family_names, strict=False):
+    for given, family in zip(given_names, family_names, strict=False):
         family_compact = compact_name(family)
         given_tokens = name_tokens(given)
         if family_compact:
@@ -142,6 +178,11 @@ def _carers(record: LinkageRecord) -> tuple[frozenset[str], frozenset[str]]:
             if given_tokens:
                 names.add(f"{given_tokens[0]} {family_compact}")
     return frozenset(names), frozenset(families)
+
+
+@functools.lru_cache(maxsize=_CACHED_FORMS)
+def _address_words(line: str) -> str:
+    return _NOT_ADDRESS_CHARACTERS.sub(" ", line.lower()).strip()
 
 
 def _postcode_parts(postcode: str | None) -> tuple[str, str, str]:
@@ -174,38 +215,34 @@ def _typo_forms(name: str) -> frozenset[str]:
 
 
 def _features(record: LinkageRecord) -> Features:
-    given_tokens = name_tokens(record.given_name)
-    given = given_tokens[0] if given_tokens else ""
-    middles = given_tokens[1:] + name_tokens(record.middle_names or "")
-    family = compact_name(record.family_name)
-    family_all = _family_forms(record.family_name)
-    for former in record.former_family_names:
-        family_all |= _family_forms(former)
+    given, middles, related, given_variants, middle_variants = _given_parts(
+        record.given_name, record.middle_names or ""
+    )
+    family, family_words, family_all = _family_parts(record.family_name, record.former_family_names)
     born = record.date_of_birth
-    carer_names, carer_family_names = _carers(record)
+    carer_names, carer_family_names = _carers(record.carer_given_names, record.carer_family_names)
     postcode, sector, district = _postcode_parts(record.postcode)
-    address = _NOT_ADDRESS_CHARACTERS.sub(" ", (record.address_line_1 or "").lower()).strip()
     return Features(
         given=given,
         middles=middles,
-        given_related=related_given_names(given),
+        given_related=related,
         family=family,
-        family_parts=frozenset(name_tokens(record.family_name)),
-        family_all=frozenset(family_all),
+        family_parts=family_words,
+        family_all=family_all,
         dob=born.isoformat().replace("-", "") if born else "",  # YYYYMMDD, cheaper than strftime
         dob_day=born.toordinal() if born else 0,
         gender=record.gender.value if record.gender in _KNOWN_GENDERS else "",
         postcode=postcode,
         postcode_sector=sector,
         postcode_district=district,
-        address=address,
+        address=_address_words(record.address_line_1 or ""),
         nhs_number=record.nhs_number or "",
         upn=record.upn or "",
         carer_names=carer_names,
         carer_family_names=carer_family_names,
         given_and_family=f"{given}|{family}" if given and family else "",
-        given_variants=_one_typo_forms([given]),
-        middle_variants=_one_typo_forms(middles),
+        given_variants=given_variants,
+        middle_variants=middle_variants,
     )
 
 
