@@ -85,6 +85,21 @@ def test_the_explanation_and_the_prior_add_up_exactly_to_the_match_weight(left, 
     assert MODEL.score(right, left).match_weight == scored.match_weight
 
 
+def test_a_model_keeps_a_bounded_number_of_explanations_and_each_stays_right(monkeypatch):
+    """Explanations are kept per pattern of levels; past the bound the kept ones are let go."""
+    monkeypatch.setattr("contactpoint.linkage.model._EXPLAINED_KEPT", 2)
+    model, fresh = MODEL.for_records(50_000), MODEL.for_records(50_000)
+    pairs = [(child(), child()), (child(), child(given_name="Mia")),
+             (child(), child(nhs_number="9991027610")), (child(), child())]  # fmt: skip
+    patterns = {model.score(left, right).levels for left, right in pairs}
+    assert len(patterns) == 3
+    for left, right in pairs:
+        levels = model.score(left, right).levels
+        assert model.explain(levels) == fresh.explain(levels)
+        assert model.explain(levels) is model.explain(levels)  # kept while within the bound
+    assert len(model._explained) <= 2  # noqa: SLF001 - the bound is the point of the test
+
+
 def test_twins_score_below_the_review_threshold():
     isabelle = child(nhs_number=None)
     twin = child(given_name="Amelia", middle_names="Rose", nhs_number=None)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 MODEL_FORMAT: Final = 1
 DEFAULT_MODEL_FILE: Final = "default_model.json"
 _QUANTUM: Final = 2.0**30
+_EXPLAINED_KEPT: Final = 1 << 14  # patterns of levels a model keeps explained
 
 
 class ModelFileError(ValueError):
@@ -116,6 +117,7 @@ class Model:
     """Level weights for :data:`~contactpoint.linkage.comparisons.COMPARISONS`, and scoring."""
 
     __slots__ = (
+        "_explained",
         "_functions",
         "_weights",
         "directory_records",
@@ -160,6 +162,8 @@ class Model:
             for levels in self.parameters
         )
         self._functions = tuple(comparison.level_of for comparison in COMPARISONS)
+        # Each pattern of levels explained once: a load meets the same few again and again.
+        self._explained: dict[tuple[int, ...], tuple[Evidence, ...]] = {}
 
     @property
     def comparisons(self) -> tuple[Comparison, ...]:
@@ -191,10 +195,18 @@ class Model:
         return Scored(total, self.prior_weight, levels, self)
 
     def explain(self, levels: tuple[int, ...]) -> tuple[Evidence, ...]:
-        return tuple(
-            Evidence(comparison.name, comparison.levels[level].name, weights[level])
-            for comparison, weights, level in zip(COMPARISONS, self._weights, levels, strict=True)
-        )
+        explained = self._explained.get(levels)
+        if explained is None:
+            if len(self._explained) >= _EXPLAINED_KEPT:
+                self._explained.clear()
+            explained = tuple(
+                Evidence(comparison.name, comparison.levels[level].name, weights[level])
+                for comparison, weights, level in zip(
+                    COMPARISONS, self._weights, levels, strict=True
+                )
+            )
+            self._explained[levels] = explained
+        return explained
 
     # Files ---------------------------------------------------------------------------------
 

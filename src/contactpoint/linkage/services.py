@@ -499,7 +499,7 @@ class _Writer:
         self, arrival: Arrival, child_id: int, outcome: LinkOutcome, scored: Scored | None
     ) -> None:
         weight = None if scored is None else scored.match_weight
-        explanation = None if scored is None else json.dumps(_explained(scored))
+        explanation = None if scored is None else _explanation_text(scored.model, scored.levels)
         self._decisions.append({
             "source_record_id": arrival.source_record_id, "child_id": child_id,
             "outcome": outcome, "match_weight": weight, "model_version": self.model_version,
@@ -583,11 +583,14 @@ class _Writer:
         return ids
 
 
-def _explained(scored: Scored) -> dict[str, object]:
-    return {
-        "prior": scored.prior_weight,
+@functools.lru_cache(maxsize=1 << 14)
+def _explanation_text(model: Model, levels: tuple[int, ...]) -> str:
+    """A decision's explanation as stored (JSON): made once for each model and pattern of
+    levels, which repeat from decision to decision."""
+    return json.dumps({
+        "prior": model.prior_weight,
         "comparisons": [
             {"comparison": part.comparison, "level": part.level, "weight": part.weight}
-            for part in scored.explanation
+            for part in model.explain(levels)
         ],
-    }
+    })  # fmt: skip
