@@ -12,7 +12,7 @@ from contactpoint.feeds.models import LoadMode
 from contactpoint.provenance.models import SourceRecord
 from contactpoint.vocabulary import Gender
 
-from feed_files import child_csv
+from feed_files import CHILD_HEADER, child_csv
 from loads import EXTRACTED_ON, Loads
 
 AMELIA = {"record_id": "H1", "nhs_number": "9991027610", "upn": "", "date_of_birth": "2014-07-21"}
@@ -54,3 +54,27 @@ def test_a_changed_record_changes_what_is_shown(loads):
     later = EXTRACTED_ON + dt.timedelta(days=1)
     loads.load("health", child_csv({**AMELIA, "gender": "M"}), extracted_on=later)
     assert _child(loads) == (dt.date(2014, 7, 21), Gender.MALE)
+
+
+def _shown(loads: Loads) -> list[tuple[dt.date | None, Gender, dt.date | None]]:
+    with loads.sessions() as session:
+        children = session.scalars(select(Child).order_by(Child.id))
+        return [(child.date_of_birth, child.gender, child.date_of_death) for child in children]
+
+
+def test_a_child_made_for_one_record_shows_its_date_of_birth_gender_and_date_of_death(loads):
+    """The child is made holding its record's values (no choice to make between records)."""
+    died = {**AMELIA, "date_of_death": "2020-03-02"}
+    report = loads.load("health", child_csv(died, header=(*CHILD_HEADER, "date_of_death")))
+    assert report.counts["new_children"] == 1
+    assert _shown(loads) == [(dt.date(2014, 7, 21), Gender.FEMALE, dt.date(2020, 3, 2))]
+
+
+def test_a_child_made_in_a_chunk_that_links_a_second_record_chooses_between_them(loads):
+    """Two records of one child in one extract: the second links to the child the first made,
+    and the child's values are chosen from both (a known gender beats "not known")."""
+    first = {**AMELIA, "gender": "U"}
+    second = {**AMELIA, "record_id": "H2", "gender": "F"}
+    report = loads.load("health", child_csv(first, second))
+    assert (report.counts["new_children"], report.counts["linked_to_existing"]) == (1, 1)
+    assert _shown(loads) == [(dt.date(2014, 7, 21), Gender.FEMALE, None)]

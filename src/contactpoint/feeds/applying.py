@@ -9,6 +9,7 @@ source already sent (an old extract sent again never overrides newer values).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -87,7 +88,8 @@ class _ChildChunk:
         self.outcome = ChunkOutcome()
         self.arrivals: list[tuple[ChildRow, str, str]] = []  # row, payload, digest
         self.changed: list[tuple[SourceRecord, ChildRow]] = []
-        self.touched_children: set[int] = set()
+        # Children made in this chunk for one record each: they already show its values.
+        self.made_from_one: set[int] = set()
 
     def apply(self, rows: Sequence[ChildChunkRow]) -> ChunkOutcome:
         held = existing_records(
@@ -170,6 +172,12 @@ class _ChildChunk:
         ]
         results = self.linker.link(self.session, arrivals, source=self.source)
         self.outcome.counts.linked(results)
+        records_of = Counter(result.child_id for result in results)
+        self.made_from_one = {
+            result.child_id
+            for result in results
+            if result.new_child and records_of[result.child_id] == 1
+        }
         update_by_id(
             self.session, "source_record", "child_id",
             [(result.child_id, record_id) for record_id, result in zip(ids, results, strict=True)],
@@ -193,7 +201,8 @@ class _ChildChunk:
             [self._source_values(record_id, child_id, row, schools, practices)
              for record_id, child_id, row in items],
         )  # fmt: skip
-        refresh_children(self.session, {child_id for _, child_id, _ in items})
+        # A child made for one record shows that record's values: nothing to choose.
+        refresh_children(self.session, {child_id for _, child_id, _ in items} - self.made_from_one)
 
     def _source_values(
         self,

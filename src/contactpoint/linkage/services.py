@@ -92,7 +92,7 @@ class Arrival:
 @dataclass(frozen=True, slots=True)
 class LinkResult:
     child_id: int
-    new_child: bool
+    new_child: bool  # made for this record, holding its date of birth, gender and date of death
     held_for_review: bool = False
 
 
@@ -565,7 +565,8 @@ class _Writer:
         self.session.execute(
             insert(table_of(Child)),
             [{"id": child_id, "contactpoint_id": number, "date_of_birth": row.date_of_birth,
-              "gender": row.gender, "created_at": self.now, "updated_at": self.now}
+              "gender": row.gender, "date_of_death": row.date_of_death,
+              "created_at": self.now, "updated_at": self.now}
              for child_id, number, (row, _) in zip(created, numbers, self._children, strict=True)],
         )  # fmt: skip
         ids = {-(position + 1): child_id for position, child_id in enumerate(created)}
