@@ -138,19 +138,12 @@ _CACHED_FORMS: Final = 1 << 16
 
 @functools.lru_cache(maxsize=_CACHED_FORMS)
 def _given_parts(
-    given_name: str, middle_names: str
-) -> tuple[str, tuple[str, ...], frozenset[str], frozenset[str], frozenset[str]]:
-    """The first given name, the others, its related names, and both names' typo forms."""
+    given_name: str,
+) -> tuple[str, tuple[str, ...], frozenset[str], frozenset[str]]:
+    """The first given name, any further ones, its related names and its typo forms."""
     given_tokens = name_tokens(given_name)
     given = given_tokens[0] if given_tokens else ""
-    middles = given_tokens[1:] + name_tokens(middle_names)
-    return (
-        given,
-        middles,
-        related_given_names(given),
-        _one_typo_forms([given]),
-        _one_typo_forms(middles),
-    )
+    return given, given_tokens[1:], related_given_names(given), _typo_forms(given)
 
 
 @functools.lru_cache(maxsize=_CACHED_FORMS)
@@ -215,9 +208,8 @@ def _typo_forms(name: str) -> frozenset[str]:
 
 
 def _features(record: LinkageRecord) -> Features:
-    given, middles, related, given_variants, middle_variants = _given_parts(
-        record.given_name, record.middle_names or ""
-    )
+    given, further, related, given_variants = _given_parts(record.given_name)
+    middles = further + name_tokens(record.middle_names) if record.middle_names else further
     family, family_words, family_all = _family_parts(record.family_name, record.former_family_names)
     born = record.date_of_birth
     carer_names, carer_family_names = _carers(record.carer_given_names, record.carer_family_names)
@@ -242,7 +234,7 @@ def _features(record: LinkageRecord) -> Features:
         carer_family_names=carer_family_names,
         given_and_family=f"{given}|{family}" if given and family else "",
         given_variants=given_variants,
-        middle_variants=middle_variants,
+        middle_variants=_one_typo_forms(middles),
     )
 
 
