@@ -78,3 +78,23 @@ def test_a_child_made_in_a_chunk_that_links_a_second_record_chooses_between_them
     report = loads.load("health", child_csv(first, second))
     assert (report.counts["new_children"], report.counts["linked_to_existing"]) == (1, 1)
     assert _shown(loads) == [(dt.date(2014, 7, 21), Gender.FEMALE, None)]
+
+
+def test_a_newer_record_linked_to_a_child_changes_its_date_of_death_and_gender(loads):
+    """A new record that reports a value the child does not show is chosen between (here the
+    newer extract wins); one that reports what the child shows changes nothing."""
+    loads.load("health", child_csv(AMELIA))
+    header = (*CHILD_HEADER, "date_of_death")
+    shown = [(dt.date(2014, 7, 21), Gender.FEMALE, None)]
+    for days, change, now_shown in (
+        (0, {}, shown[0]),
+        (7, {"date_of_death": "2021-05-06"}, (*shown[0][:2], dt.date(2021, 5, 6))),
+        (8, {"gender": "M"}, (shown[0][0], Gender.MALE, dt.date(2021, 5, 6))),
+    ):
+        row = {**AMELIA, "record_id": f"S{days}", **change}
+        report = loads.load(
+            "school_census", child_csv(row, header=header),
+            extracted_on=EXTRACTED_ON + dt.timedelta(days=days), mode=LoadMode.DELTA,
+        )  # fmt: skip
+        assert report.counts["linked_to_existing"] == 1
+        assert _shown(loads) == [now_shown]

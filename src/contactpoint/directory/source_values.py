@@ -129,6 +129,46 @@ def refresh_children(session: Session, child_ids: Iterable[int]) -> None:
         session.execute(update(Child), updates)
 
 
+def may_change_children(session: Session, added: Iterable[tuple[int, ChildRow]]) -> set[int]:
+    """The children whose shown values a new record of theirs may change: (child id, row) pairs.
+
+    The survivorship rule shows the best-ranked of the values reported. A new
+    record that reports no value, or the value the child shows, leaves it shown
+    whatever its rank, so only a child with a new record that reports another
+    value needs choosing again (:func:`refresh_children`). Looking up what the
+    children show costs far less than reading every record of theirs.
+    """
+    pairs = list(added)
+    if not pairs:
+        return set()
+    shown = {
+        child_id: (born, gender, died)
+        for child_id, born, gender, died in session.execute(
+            _shown_values(), {"ids": sorted({child_id for child_id, _ in pairs})}
+        )
+    }
+    return {child_id for child_id, row in pairs if _reports_other(row, shown.get(child_id))}
+
+
+def _reports_other(row: ChildRow, shown: tuple[object, object, object] | None) -> bool:
+    if shown is None:
+        return True
+    born, gender, died = shown
+    return (
+        (row.date_of_birth is not None and row.date_of_birth != born)
+        or (row.gender is not Gender.NOT_KNOWN and row.gender != gender)
+        or (row.date_of_death is not None and row.date_of_death != died)
+    )
+
+
+@functools.cache
+def _shown_values() -> Select[*tuple[Any, ...]]:
+    """What some children show: every load's chunk asks (see ``storage.queries.one_of_named``)."""
+    return select(Child.id, Child.date_of_birth, Child.gender, Child.date_of_death).where(
+        Child.id.in_(bindparam("ids", expanding=True))
+    )
+
+
 @functools.cache
 def _reported_values() -> Select[*tuple[Any, ...]]:
     """What each live record of some children reports, beside what each child shows.

@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 from contactpoint.directory.source_values import (
     SourceValues,
     add_values,
+    may_change_children,
     refresh_children,
     remove_values,
 )
@@ -201,8 +202,13 @@ class _ChildChunk:
             [self._source_values(record_id, child_id, row, schools, practices)
              for record_id, child_id, row in items],
         )  # fmt: skip
-        # A child made for one record shows that record's values: nothing to choose.
-        refresh_children(self.session, {child_id for _, child_id, _ in items} - self.made_from_one)
+        # A child made for one record shows that record's values: nothing to choose. Another
+        # child is chosen again when a changed record's values went, or a new one may win.
+        added = [(child_id, row) for _, child_id, row in new if child_id not in self.made_from_one]
+        refresh_children(
+            self.session,
+            {child_id for _, child_id, _ in changed} | may_change_children(self.session, added),
+        )
 
     def _source_values(
         self,
