@@ -231,3 +231,33 @@ def test_a_repeated_record_id_loads_its_first_row_and_names_the_line_of_the_othe
             select(SourceRecord.given_name).where(SourceRecord.record_key == "H0")
         )
     assert (record_id, given) == ("H0", "Amelia")
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How many times loads read and check a child file through (counted from here on)."""
+    real_rows = run_load.__globals__["child_rows"]
+    reads = {"files": 0}
+
+    def counted(*args: object, **kwargs: object) -> object:
+        reads["files"] += 1
+        return real_rows(*args, **kwargs)
+
+    monkeypatch.setattr("contactpoint.feeds.loading.child_rows", counted)
+    return reads
+
+
+@pytest.mark.parametrize("mode", [LoadMode.FULL, LoadMode.DELTA])
+def test_a_file_of_one_chunk_is_read_and_checked_once_and_a_bigger_one_twice(
+    loads, monkeypatch, mode
+):
+    """Pass one keeps a small file's rows (repeats found as it goes); a file of more lines
+    than a chunk is read again by pass two, so that memory stays flat."""
+    reads = _counting_reads(monkeypatch)
+    again = {**CHILDREN[0], "given_name": "Amelie"}
+    report = loads.load("health", child_csv(*CHILDREN, again), mode=mode)
+    assert (reads["files"], report.counts["inserted"], report.counts["rejected"]) == (1, 10, 1)
+    assert any("first appears on line 2" in problem.reason for problem in report.problems)
+    monkeypatch.setattr("contactpoint.feeds.loading.CHUNK_ROWS", 3)
+    reads["files"] = 0
+    report = loads.load("health", child_csv(*CHILDREN, again), mode=mode)
+    assert (reads["files"], report.counts["unchanged"], report.counts["rejected"]) == (2, 10, 1)

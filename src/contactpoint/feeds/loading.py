@@ -41,7 +41,7 @@ from contactpoint.feeds.models import (
 from contactpoint.feeds.problems import FeedFileError, Level, Problem, file_error
 from contactpoint.feeds.reading import DEFAULT_SIZE_CAP
 from contactpoint.feeds.records import ChunkCounts, ChunkOutcome, end_records
-from contactpoint.feeds.row_checks import Accepted, Rejected
+from contactpoint.feeds.row_checks import Accepted, DuplicatesInMemory, Rejected
 from contactpoint.feeds.sources import SourceError, lock_source, require_source, source_target
 from contactpoint.linkage.index import IndexOutOfDateError, require_current_keys
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
@@ -60,6 +60,8 @@ MASS_END_SHARE: Final = 0.10
 CHUNK_ROWS: Final = 1000
 KEY_BATCH: Final = 5000
 DIGEST_BLOCK: Final = 1 << 20
+# A file up to this size with no more lines than a chunk keeps its rows from pass one.
+ONE_CHUNK_BYTES: Final = 1 << 20
 
 Result = Accepted[Any] | Rejected
 
@@ -129,6 +131,14 @@ def run_load(
         return _Load(session, request, by=by, digest=digest, linker=linker).run(
             commit=session.commit, progress=progress
         )
+
+
+def _one_chunk_file(path: Path) -> bool:
+    """Whether the file surely holds no more than a chunk of rows: a small file with no more
+    lines than that (a row takes at least a line), such as an API's one-record load."""
+    if path.stat().st_size > ONE_CHUNK_BYTES:
+        return False
+    return path.read_bytes().count(b"\n") <= CHUNK_ROWS
 
 
 def file_digest(path: Path) -> str:
@@ -205,6 +215,9 @@ class _Load:
         # A delta of one chunk keeps its keys here, not in feed_load_key: it is one
         # transaction (nothing to resume) and a delta ends nothing (no query needs them).
         self._held_keys: list[dict[str, object]] | None = None
+        # A file of one chunk at most is read and checked once: pass one keeps its rows,
+        # with repeated record_ids found as it goes, and pass two applies them.
+        self._kept: list[Result] | None = None
         # A one-chunk load's problems, as written (None: read them back for the report).
         self._problems: list[Problem] | None = None
         # A one-chunk load's rows, written with its counts when it ends (None: written).
@@ -330,10 +343,14 @@ class _Load:
         """Stage every key; the rows read, and the problem that stops the load, if any."""
         staged: list[dict[str, object]] = []
         rows = 0
+        kept: list[Result] | None = [] if _one_chunk_file(self.request.path) else None
+        duplicates = _NoDuplicates() if kept is None else DuplicatesInMemory()
         try:
             with self.request.path.open("rb") as stream:
-                for result in self._results(stream, _NoDuplicates()):
+                for result in self._results(stream, duplicates):
                     rows += 1
+                    if kept is not None:
+                        kept.append(result)
                     key = _key(result)
                     if key:
                         staged.append({"load_id": load.id, "record_key": key,
@@ -343,6 +360,7 @@ class _Load:
                         self._stage(staged)
         except FeedFileError as error:
             return 0, error.problem
+        self._kept = kept
         if rows <= min(CHUNK_ROWS, KEY_BATCH) and self.request.mode is LoadMode.DELTA:
             self._held_keys = staged  # all of them: no batch was staged on the way
         else:
@@ -419,8 +437,13 @@ class _Load:
         commit: Callable[[], None],
         progress: Callable[[int], None] | None,
     ) -> None:
+        if self._kept is not None:  # one chunk, read and checked in pass one
+            chunk, self._kept = self._kept, None
+            if chunk:
+                self._apply_chunk(load, chunk, commit=commit, progress=progress)
+            return
         duplicates = self._duplicates(load)
-        chunk: list[Result] = []
+        chunk = []
         with self.request.path.open("rb") as stream:
             for result in self._results(stream, duplicates):
                 if _line(result) <= load.applied_through_line:
