@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contactpoint.feeds.applying import apply_child_chunk
 from contactpoint.feeds.extracts import child_rows
 from contactpoint.feeds.fhir import (
     NHS_NUMBER_SYSTEM,
@@ -500,6 +501,34 @@ def test_a_fhir_delta_ends_an_inactive_patients_record(fresh_database, tmp_path)
     )  # fmt: skip
     assert delta.counts["ended"] == 1
     assert [record_id for _, record_id, _ in loads.links()] == ["R2"]
+
+
+def test_a_one_line_bundle_of_more_patients_than_a_chunk_loads_in_chunks(
+    fresh_database, tmp_path, monkeypatch
+):
+    """A Bundle holds many resources on one line: the loader does not take a file of few
+    lines for one chunk, and a repeated id is still rejected, naming the entry that loads."""
+    monkeypatch.setattr("contactpoint.feeds.loading.CHUNK_ROWS", 2)
+    chunks: list[int] = []
+
+    def apply(*args: Any, **kwargs: Any) -> Any:
+        chunks.append(len(kwargs["rows"]))
+        return apply_child_chunk(*args, **kwargs)
+
+    monkeypatch.setattr("contactpoint.feeds.loading.apply_child_chunk", apply)
+    loads = Loads(fresh_database.engine, tmp_path)
+    loads.add_source("health")
+    others = [patient(id=f"R{n}", name=[{"given": [given], "family": "Brown"}],
+                      birthDate=f"201{n}-02-17", identifier=[])
+              for n, given in enumerate(["Ivy", "Leo", "Mia", "Theo"], start=2)]  # fmt: skip
+    data = bundle(patient(), *others, patient(name=[{"given": ["Amelie"], "family": "Barton"}]),
+                  indent=None)  # fmt: skip
+    assert data.count(b"\n") == 0
+    report = loads.load("health", data, file_format="fhir")
+    assert (report.counts["inserted"], report.counts["rejected"]) == (5, 1)
+    assert chunks == [2, 2, 1]  # the accepted rows of each chunk of two entries
+    assert any("first appears in entry 1, which loads" in p.reason for p in report.problems)
+    assert sorted(record_id for _, record_id, _ in loads.links()) == ["R1", "R2", "R3", "R4", "R5"]
 
 
 def _run(*arguments: str, url: str) -> subprocess.CompletedProcess[str]:

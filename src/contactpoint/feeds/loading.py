@@ -133,12 +133,13 @@ def run_load(
         )
 
 
-def _one_chunk_file(path: Path) -> bool:
-    """Whether the file surely holds no more than a chunk of rows: a small file with no more
-    lines than that (a row takes at least a line), such as an API's one-record load."""
-    if path.stat().st_size > ONE_CHUNK_BYTES:
+def _one_chunk_file(request: LoadRequest) -> bool:
+    """Whether the file surely holds no more than a chunk of rows: a small CSV file with no
+    more lines than that (a CSV row takes at least a line, after the header's), such as an
+    API's one-record load. A FHIR Bundle can hold many resources on one line: it never is."""
+    if request.file_format != "csv" or request.path.stat().st_size > ONE_CHUNK_BYTES:
         return False
-    return path.read_bytes().count(b"\n") <= CHUNK_ROWS
+    return request.path.read_bytes().count(b"\n") <= CHUNK_ROWS
 
 
 def file_digest(path: Path) -> str:
@@ -343,7 +344,7 @@ class _Load:
         """Stage every key; the rows read, and the problem that stops the load, if any."""
         staged: list[dict[str, object]] = []
         rows = 0
-        kept: list[Result] | None = [] if _one_chunk_file(self.request.path) else None
+        kept: list[Result] | None = [] if _one_chunk_file(self.request) else None
         duplicates = _NoDuplicates() if kept is None else DuplicatesInMemory()
         try:
             with self.request.path.open("rb") as stream:
@@ -360,6 +361,8 @@ class _Load:
                         self._stage(staged)
         except FeedFileError as error:
             return 0, error.problem
+        if kept is not None and rows > CHUNK_ROWS:  # pass two would not find its repeats
+            raise RuntimeError(f"{rows} rows were read from a file taken to hold one chunk")
         self._kept = kept
         if rows <= min(CHUNK_ROWS, KEY_BATCH) and self.request.mode is LoadMode.DELTA:
             self._held_keys = staged  # all of them: no batch was staged on the way
