@@ -38,7 +38,7 @@ def test_a_council_team_member_issues_and_revokes_a_systems_token(app, live_serv
     page.get_by_label("Days until it expires").fill("30")
     page.get_by_role("button", name="Issue token").click()
 
-    assert page.locator("h1").inner_text() == "Token issued"
+    expect(page.locator("h1")).to_have_text("Token issued")  # waits for the page to load
     assert page.locator("#api-token").inner_text().startswith("cpt_")
     assert f"Feed sender, of {school_name}" in page.locator(".govuk-panel").inner_text()
     assert_accessible(page)
@@ -46,6 +46,6 @@ def test_a_council_team_member_issues_and_revokes_a_systems_token(app, live_serv
     assert "Feed sender" in page.locator("table").inner_text()
     assert_accessible(page)
     page.get_by_role("button", name="Revoke").click()
-    assert "Revoked" in page.locator("table").inner_text()
+    expect(page.locator("table")).to_contain_text("Revoked")  # the list, once reloaded
     assert_accessible(page)
     assert unexpected(errors) == []
