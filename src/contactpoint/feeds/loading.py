@@ -118,36 +118,42 @@ def run_load(
     :class:`~contactpoint.access.policy.AccessDeniedError`; a file problem or the
     mass-end guard gives a ``refused`` report instead, and changes nothing else.
     """
-    digest = file_digest(request.path)
+    file = _read(request)
     if request.dry_run:
         with sessions() as session:
             try:
-                return _Load(session, request, by=by, digest=digest, linker=linker).run(
+                return _Load(session, request, by=by, file=file, linker=linker).run(
                     commit=session.flush, progress=progress
                 )
             finally:
                 session.rollback()
     with sessions() as session:
-        return _Load(session, request, by=by, digest=digest, linker=linker).run(
+        return _Load(session, request, by=by, file=file, linker=linker).run(
             commit=session.commit, progress=progress
         )
 
 
-def _one_chunk_file(request: LoadRequest) -> bool:
-    """Whether the file surely holds no more than a chunk of rows: a small CSV file with no
-    more lines than that (a CSV row takes at least a line, after the header's), such as an
-    API's one-record load. A FHIR Bundle can hold many resources on one line: it never is."""
-    if request.file_format != "csv" or request.path.stat().st_size > ONE_CHUNK_BYTES:
-        return False
-    return request.path.read_bytes().count(b"\n") <= CHUNK_ROWS
+@dataclass(frozen=True, slots=True)
+class _File:
+    digest: str  # SHA-256 of the bytes: a rerun of the same file resumes it
+    # Surely no more rows than a chunk: a CSV file of at most ONE_CHUNK_BYTES with no more
+    # lines than a chunk (a CSV row takes at least a line), such as an API's one-record
+    # load. Never a FHIR file: a Bundle can hold many resources on one line.
+    one_chunk: bool
 
 
-def file_digest(path: Path) -> str:
+def _read(request: LoadRequest) -> _File:
+    """The file's digest and whether it is one chunk, in one read of it."""
     sha = hashlib.sha256()
-    with path.open("rb") as stream:
+    size = lines = 0
+    with request.path.open("rb") as stream:
         while block := stream.read(DIGEST_BLOCK):
             sha.update(block)
-    return sha.hexdigest()
+            size += len(block)
+            if size <= ONE_CHUNK_BYTES:
+                lines += block.count(b"\n")
+    small = size <= ONE_CHUNK_BYTES and lines <= CHUNK_ROWS
+    return _File(sha.hexdigest(), one_chunk=request.file_format == "csv" and small)
 
 
 # A load's progress in its row. Once the load applies, the loader changes these only
@@ -207,10 +213,10 @@ class _Load:
         request: LoadRequest,
         *,
         by: Principal,
-        digest: str,
+        file: _File,
         linker: Linker,
     ) -> None:
-        self.session, self.request, self.by, self.digest = session, request, by, digest
+        self.session, self.request, self.by, self.file = session, request, by, file
         self.linker = linker
         self._chunks_applied = 0
         # A delta of one chunk keeps its keys here, not in feed_load_key: it is one
@@ -288,7 +294,7 @@ class _Load:
         if applying is None:
             return None
         same = (
-            applying.file_digest == self.digest
+            applying.file_digest == self.file.digest
             and applying.mode is self.request.mode
             and applying.extracted_on == self.request.extracted_on
         )
@@ -307,7 +313,7 @@ class _Load:
             "mode": self.request.mode,
             "status": LoadStatus.CHECKING,
             "file_name": (self.request.file_name or self.request.path.name)[:255],
-            "file_digest": self.digest,
+            "file_digest": self.file.digest,
             "extracted_on": self.request.extracted_on,
             "allow_mass_end": self.request.allow_mass_end,
             "loaded_by": self.by.name[:200],
@@ -344,7 +350,7 @@ class _Load:
         """Stage every key; the rows read, and the problem that stops the load, if any."""
         staged: list[dict[str, object]] = []
         rows = 0
-        kept: list[Result] | None = [] if _one_chunk_file(self.request) else None
+        kept: list[Result] | None = [] if self.file.one_chunk else None
         duplicates = _NoDuplicates() if kept is None else DuplicatesInMemory()
         try:
             with self.request.path.open("rb") as stream:
