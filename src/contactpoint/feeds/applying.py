@@ -9,7 +9,6 @@ source already sent (an old extract sent again never overrides newer values).
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -89,8 +88,6 @@ class _ChildChunk:
         self.outcome = ChunkOutcome()
         self.arrivals: list[tuple[ChildRow, str, str]] = []  # row, payload, digest
         self.changed: list[tuple[SourceRecord, ChildRow]] = []
-        # Children made in this chunk for one record each: they already show its values.
-        self.made_from_one: set[int] = set()
 
     def apply(self, rows: Sequence[ChildChunkRow]) -> ChunkOutcome:
         held = existing_records(
@@ -173,12 +170,6 @@ class _ChildChunk:
         ]
         results = self.linker.link(self.session, arrivals, source=self.source)
         self.outcome.counts.linked(results)
-        records_of = Counter(result.child_id for result in results)
-        self.made_from_one = {
-            result.child_id
-            for result in results
-            if result.new_child and records_of[result.child_id] == 1
-        }
         update_by_id(
             self.session, "source_record", "child_id",
             [(result.child_id, record_id) for record_id, result in zip(ids, results, strict=True)],
@@ -202,9 +193,9 @@ class _ChildChunk:
             [self._source_values(record_id, child_id, row, schools, practices)
              for record_id, child_id, row in items],
         )  # fmt: skip
-        # A child made for one record shows that record's values: nothing to choose. Another
-        # child is chosen again when a changed record's values went, or a new one may win.
-        added = [(child_id, row) for _, child_id, row in new if child_id not in self.made_from_one]
+        # A child is chosen again when a changed record's values went, or a new record may
+        # win (a child made for one record already shows its values: it is not).
+        added = [(child_id, row) for _, child_id, row in new]
         refresh_children(
             self.session,
             {child_id for _, child_id, _ in changed} | may_change_children(self.session, added),

@@ -198,7 +198,7 @@ def _one_typo_forms(names: Sequence[str]) -> frozenset[str]:
     return frozenset().union(*(_typo_forms(name) for name in names))
 
 
-@functools.lru_cache(maxsize=65_536)  # names repeat: most records' names were seen before
+@functools.lru_cache(maxsize=_CACHED_FORMS)
 def _typo_forms(name: str) -> frozenset[str]:
     if not name:
         return frozenset()
