@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from contactpoint.provenance.models import Source, SourceKind
 
 import factories
 from accounts import Account
-from browser import assert_accessible, watch_console_errors
-from factories import TEST_PASSWORD
+from browser import assert_accessible, sign_in, watch_console_errors
 
 pytestmark = pytest.mark.browser
 
@@ -21,17 +21,6 @@ EXTRACT = (
     b"R2,Oliver,Hughes,2015-02-03,not a postcode\r\n"
     b",Isla,Patel,2012-11-30,OX4 1AA\r\n"
 )
-
-
-def _sign_in(page, base: str, account) -> None:
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Username").fill(account.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{base}/sign-in/code")
-    page.get_by_label("Enter the code from your authenticator app").fill(account.code())
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{base}/home")
 
 
 def _count(page, label: str) -> str:
@@ -52,17 +41,17 @@ def test_a_data_manager_uploads_an_extract_and_reads_its_report(
     extract.write_bytes(EXTRACT)
     page = browser_page
     errors = watch_console_errors(page)
-    _sign_in(page, live_server, account)
+    sign_in(page, live_server, account)
 
     page.goto(f"{live_server}/sources")
     assert_accessible(page)
     page.get_by_role("link", name="oxford_social_care").click()
     page.get_by_role("button", name="Upload an extract").click()
-    assert page.locator("h1").inner_text() == "Upload an extract"
+    expect(page.locator("h1")).to_have_text("Upload an extract")
     assert_accessible(page)
     page.get_by_role("button", name="Upload and load").click()  # no file chosen
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose the extract to upload")
     summary = page.locator(".govuk-error-summary").inner_text()
-    assert "Choose the extract to upload" in summary
     assert "Choose which feed" not in summary  # the page chose children and full for us
     assert_accessible(page)
     page.get_by_label("Extract (CSV)").set_input_files(str(extract))

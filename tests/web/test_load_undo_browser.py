@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from contactpoint.provenance.models import Source, SourceKind
 
@@ -46,8 +47,8 @@ def test_a_data_manager_uploads_fhir_patients_and_undoes_the_load(
     page.get_by_label("Involvements").check()
     page.get_by_label("Extract (CSV) or FHIR file").set_input_files(str(extract))
     page.get_by_role("button", name="Upload and load").click()
-    summary = page.locator(".govuk-error-summary").inner_text()
-    assert "children (Patient resources) only" in summary
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("children (Patient resources) only")
     assert_accessible(page)
     page.get_by_label("Children").check()
     page.get_by_label("Extract (CSV) or FHIR file").set_input_files(str(extract))
@@ -56,7 +57,7 @@ def test_a_data_manager_uploads_fhir_patients_and_undoes_the_load(
     assert "Inserted 2" in " ".join(page.locator(".app-load-counts").inner_text().split())
 
     page.get_by_role("button", name="Undo this load").click()
-    assert page.locator("h1").inner_text().startswith("Are you sure you want to undo load")
+    expect(page.locator("h1")).to_have_text(re.compile(r"^Are you sure you want to undo load"))
     assert_accessible(page)
     page.get_by_role("button", name=re.compile(r"^Yes, undo load")).click()
     page.wait_for_url(re.compile(r"/loads/\d+\?undone=yes$"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from contactpoint.access.models import UserAccount
 from contactpoint.directory.services import find_child
@@ -32,16 +33,16 @@ def test_a_council_team_member_accepts_a_match_from_the_queue(
     assert "2 records waiting" in page.locator("table").inner_text()
     assert_accessible(page)
     page.get_by_role("link", name=f"Review item {item}").click()
-    assert page.locator("h1").inner_text() == "Review a possible match"
+    expect(page.locator("h1")).to_have_text("Review a possible match")
     assert "24 July 2014" in page.locator(".app-incoming").inner_text()
     assert candidate in page.locator(".app-candidate").inner_text()
     assert_accessible(page)
     page.get_by_role("button", name="Accept: the same child").click()
 
-    assert candidate in page.locator(".govuk-panel").inner_text()
+    expect(page.locator(".govuk-panel")).to_contain_text(candidate)
     assert_accessible(page)
     with app.state.sessions() as session:
         assert find_child(session, provisional).contactpoint_id == candidate
     page.get_by_role("link", name="Go back to the matches to review").click()
-    assert "1 record waiting" in page.locator("table").inner_text()
+    expect(page.locator("table")).to_contain_text("1 record waiting")
     assert errors == []

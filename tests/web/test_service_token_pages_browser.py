@@ -43,7 +43,7 @@ def test_a_council_team_member_issues_and_revokes_a_systems_token(app, live_serv
     assert f"Feed sender, of {school_name}" in page.locator(".govuk-panel").inner_text()
     assert_accessible(page)
     page.get_by_role("link", name="Back to API tokens for organisations' systems").click()
-    assert "Feed sender" in page.locator("table").inner_text()
+    expect(page.locator("table")).to_contain_text("Feed sender")
     assert_accessible(page)
     page.get_by_role("button", name="Revoke").click()
     expect(page.locator("table")).to_contain_text("Revoked")  # the list, once reloaded

@@ -49,7 +49,7 @@ def test_a_practitioner_signs_in_with_password_and_code_then_signs_out(
     assert account.username in page.locator("main").inner_text()
     assert_accessible(page)
     page.get_by_role("button", name="Sign out").first.click()
-    assert page.locator("h1").inner_text() == "You have signed out"
+    expect(page.locator("h1")).to_have_text("You have signed out")
     assert_accessible(page)
     assert unexpected(errors) == []
 
@@ -111,7 +111,7 @@ def test_a_user_with_several_roles_chooses_one_on_an_accessible_page(
     page.get_by_label("Auditor").check()
     page.get_by_role("button", name="Continue").click()
 
-    assert "acting as auditor" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("acting as auditor")
 
 
 def _with_session(page, base: str, token: str) -> None:

@@ -33,26 +33,26 @@ def test_a_council_team_member_adds_suspends_reinstates_and_gives_a_role_to_a_us
     page.get_by_label("Practitioner").check()
     page.get_by_role("button", name="Add user").click()
 
-    assert page.locator("h1").inner_text() == "User added"
+    expect(page.locator("h1")).to_have_text("User added")
     assert "/account/links/" in page.locator("#one-time-link").inner_text()
     assert_accessible(page)
     page.get_by_role("link", name="Go to Mary Seacole's details").click()
     assert_accessible(page)
     page.get_by_label("Left the organisation").check()
     page.get_by_role("button", name="Suspend Mary Seacole").click()
-    assert "Suspended" in page.locator(".govuk-summary-list").inner_text()
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Suspended")
     assert_accessible(page)
     page.get_by_role("button", name="Reinstate Mary Seacole").click()
-    assert "Not suspended" in page.locator(".govuk-summary-list").inner_text()
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Not suspended")
     page.get_by_role("button", name="Give role").click()  # no role chosen
-    assert "Choose a role" in page.locator(".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose a role")
     assert_accessible(page)
     page.get_by_label("Auditor").check()
     page.get_by_role("button", name="Give role").click()
-    assert "Auditor" in page.locator(".govuk-summary-list").inner_text()
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Auditor")
     expect(page.get_by_role("group", name="Withdraw a role")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Reset password").click()
-    assert page.locator("h1").inner_text() == "Link issued"
+    expect(page.locator("h1")).to_have_text("Link issued")
     assert_accessible(page)
     assert unexpected(errors) == []
