@@ -215,3 +215,16 @@ def test_linkage_train_writes_a_model_that_loads_can_use(fresh_database, tmp_pat
     assert relinked.returncode == 0, relinked.stderr
     with (tmp_path / "relink.csv").open(encoding="utf-8") as stream:
         assert next(csv.reader(stream))[0] == "difference"
+
+
+@pytest.mark.parametrize("given", ["20261120", "2026-W47-5", "2026-11-31"])
+def test_an_extract_date_not_in_the_form_yyyy_mm_dd_is_refused(fresh_database, tmp_path, given):
+    extract = tmp_path / "health.csv"
+    extract.write_text(CHILDREN_CSV, encoding="utf-8")
+    result = run_command(
+        "load", "--source", "health", "--extracted-on", given, str(extract),
+        database_url=fresh_database.url,
+    )  # fmt: skip
+    assert result.returncode == 2  # noqa: PLR2004 - a usage error
+    assert given in result.stderr
+    assert "YYYY-MM-DD" in result.stderr or "not a real date" in result.stderr

@@ -26,6 +26,7 @@ from contactpoint.feeds.loading import LoadReport, LoadRequest, run_load
 from contactpoint.feeds.models import LoadMode, LoadStatus
 from contactpoint.feeds.sources import SourceError, add_source
 from contactpoint.feeds.undo import undo_load
+from contactpoint.feeds.values import iso_date
 from contactpoint.linkage.services import default_linker
 from contactpoint.provenance.models import Feed, SourceKind
 from contactpoint.schema.services import SchemaOutOfDateError, require_up_to_date
@@ -98,9 +99,9 @@ def _extracted_on(value: str | None) -> dt.date:
     if value is None:
         return dt.datetime.now(dt.UTC).date()
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+        return iso_date(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 def load(  # noqa: PLR0917 - the contract's options, as Typer takes them
@@ -142,7 +143,8 @@ def load(  # noqa: PLR0917 - the contract's options, as Typer takes them
         if file_format == "fhir" and feed is not Feed.CHILDREN:
             raise FeedCommandError("--format fhir carries children (Patient resources) only")
         request = LoadRequest(
-            source=source, path=path, extracted_on=_extracted_on(extracted_on), feed=feed,
+            source=source, path=path, extracted_on=_extracted_on(extracted_on),
+            extracted_on_stated=extracted_on is not None, feed=feed,
             mode=LoadMode.FULL if full else LoadMode.DELTA, dry_run=dry_run,
             allow_mass_end=allow_mass_end, file_format=file_format,
         )  # fmt: skip

@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
@@ -78,6 +78,10 @@ class LoadRequest:
     file_name: str | None = None  # as the sender named it (uploads); default: the path's name
     size_cap: int = DEFAULT_SIZE_CAP
     file_format: str = "csv"  # or "fhir": Patient resources, a Bundle or NDJSON (children only)
+    # False when the sender left the date out and today was assumed: a rerun of an
+    # interrupted load of the same file then completes it as of its own date, even
+    # if today has changed since ("running the same command again completes it").
+    extracted_on_stated: bool = True
 
 
 @dataclass(slots=True)
@@ -89,6 +93,7 @@ class LoadReport:
     problems: list[Problem] = field(default_factory=list)
     refusal: str | None = None
     resumed: bool = False
+    extracted_on: dt.date | None = None  # the date the load ran as of (a resumed one: its own)
 
 
 class LoadCannotStartError(SourceError):
@@ -293,10 +298,11 @@ class _Load:
         )
         if applying is None:
             return None
+        request = self.request
         same = (
             applying.file_digest == self.file.digest
-            and applying.mode is self.request.mode
-            and applying.extracted_on == self.request.extracted_on
+            and applying.mode is request.mode
+            and (applying.extracted_on == request.extracted_on or not request.extracted_on_stated)
         )
         if not same:
             raise LoadInProgressError(
@@ -304,6 +310,8 @@ class _Load:
                 " interrupted part way; run that same command again to complete it before"
                 " loading another extract"
             )
+        if applying.extracted_on != request.extracted_on:  # assumed today, on another day
+            self.request = replace(request, extracted_on=applying.extracted_on)
         return applying
 
     def _new_load(self) -> FeedLoad:
@@ -566,6 +574,7 @@ class _Load:
             dry_run=self.request.dry_run,
             counts={name: getattr(load, name) for name in feeds_audit.LOAD_COUNTS},
             problems=problems,
+            extracted_on=load.extracted_on,
         )
 
 

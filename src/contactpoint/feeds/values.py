@@ -53,6 +53,17 @@ def date(value: str) -> dt.date:
         raise ValueError(f"{text!r} is not a real date") from None
 
 
+def iso_date(value: str) -> dt.date:
+    """``YYYY-MM-DD`` only, a real calendar date: an extract's date as a sender states it
+    (``date.fromisoformat`` alone would also take ``20261120`` and week dates)."""
+    if not _ISO_DATE.fullmatch(value):
+        raise ValueError(f"{value[:20]!r} is not a date in the form YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a real date") from None
+
+
 def yes_no(value: str) -> bool:
     text = value.strip().casefold()
     if text in _YES:

@@ -54,6 +54,7 @@ from contactpoint.feeds.reports import (
     sources_within_reach,
 )
 from contactpoint.feeds.undo import UndoRefusedError, undo_load
+from contactpoint.feeds.values import iso_date
 from contactpoint.provenance.models import Feed, SourceKind
 from contactpoint.web.authorisation import Caller, problem, requires
 from contactpoint.web.dependencies import DatabaseSession, now_for
@@ -248,7 +249,8 @@ async def submit_load(
     wrong_format = format_problem(file_format, chosen_feed)
     if wrong_format is not None:  # FHIR carries children only: refused before the body is read
         return _invalid(request, "query", {"format": wrong_format})
-    options = LoadOptions(chosen_feed, chosen_mode, day, dry_run, allow_mass_end, file_format)
+    options = LoadOptions(chosen_feed, chosen_mode, day, dry_run, allow_mass_end, file_format,
+                          extracted_on_stated=extracted_on is not None)  # fmt: skip
     content_type, _ = parse_options_header(request.headers.get("content-type", ""))
     if content_type not in BODY_TYPES[file_format]:
         shown = " or ".join(kind.decode() for kind in BODY_TYPES[file_format])
@@ -322,7 +324,7 @@ def _report_out(report: LoadReport, *, source: str, options: LoadOptions) -> dic
         mode=options.mode,
         status=report.status,
         dry_run=report.dry_run,
-        extracted_on=options.extracted_on,
+        extracted_on=report.extracted_on or options.extracted_on,
         file_name=None,
         refusal=report.refusal,
         counts=report.counts,
@@ -428,10 +430,8 @@ def _links(path: str, number: int, pages: int, level: Level | None) -> PageLinks
 
 
 def _iso_date(text: str) -> dt.date | None:
-    if len(text) != 10:  # noqa: PLR2004 - YYYY-MM-DD
-        return None
     try:
-        return dt.date.fromisoformat(text)
+        return iso_date(text)
     except ValueError:
         return None
 

@@ -47,6 +47,7 @@ class LoadOptions:
     dry_run: bool
     allow_mass_end: bool
     file_format: str = "csv"
+    extracted_on_stated: bool = True  # false: today, assumed (see LoadRequest)
 
 
 def choice(kind: Callable[[str], Choice], value: str) -> Choice | None:
@@ -134,7 +135,8 @@ async def run_upload(
     load = LoadRequest(
         source=source.name, path=path, extracted_on=options.extracted_on, feed=options.feed,
         mode=options.mode, dry_run=options.dry_run, allow_mass_end=options.allow_mass_end,
-        size_cap=size_cap_of(request), file_format=options.file_format, **kw,
+        size_cap=size_cap_of(request), file_format=options.file_format,
+        extracted_on_stated=options.extracted_on_stated, **kw,
     )  # fmt: skip
     sessions = request.app.state.sessions
     linker = default_linker(request.app.state.settings)
