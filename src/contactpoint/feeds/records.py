@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import Select, bindparam, delete, select, update
 
@@ -45,6 +45,10 @@ class ChunkCounts:
                 self.linked_to_existing += 1
 
 
+_PREVIOUS: Final = ("previous_payload", "previous_content_hash", "previous_extracted_on",
+             "previous_status", "previous_child_id")  # fmt: skip
+
+
 @dataclass(slots=True)
 class ChunkOutcome:
     counts: ChunkCounts = field(default_factory=ChunkCounts)
@@ -52,7 +56,12 @@ class ChunkOutcome:
     changes: list[dict[str, object]] = field(default_factory=list)  # feed_load_change rows
 
     def inserted(self, source_record_id: int) -> None:
-        self.changes.append({"source_record_id": source_record_id, "change": RecordChange.INSERTED})
+        # Every change names every column: a chunk's changes are one executemany, which
+        # takes its columns from the first row (fewer dropped the rest; more failed).
+        self.changes.append({
+            "source_record_id": source_record_id, "change": RecordChange.INSERTED,
+            **dict.fromkeys(_PREVIOUS),
+        })  # fmt: skip
 
     def changing(self, record: SourceRecord, change: RecordChange) -> None:
         """Call before the record changes: keeps what it was."""
