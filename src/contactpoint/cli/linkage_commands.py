@@ -19,7 +19,7 @@ from contactpoint.audit.services import record
 from contactpoint.feeds.sources import hold_every_source
 from contactpoint.linkage.batch import live_records, relink_report
 from contactpoint.linkage.index import live_child_records, rebuild_index
-from contactpoint.linkage.model import Model
+from contactpoint.linkage.services import default_linker
 from contactpoint.linkage.training import train_model
 from contactpoint.schema.services import SchemaOutOfDateError, require_up_to_date
 from contactpoint.settings import SettingsError, load_settings
@@ -56,11 +56,6 @@ def _sessions() -> Iterator[sessionmaker[Session]]:
         raise typer.Exit(1) from None
 
 
-def _current_model() -> Model:
-    model_file = load_settings().linkage_model_file
-    return Model.default() if model_file is None else Model.load(model_file)
-
-
 @linkage_app.command("train")
 def train(
     output: Annotated[Path, typer.Option("--output", help="Where to write the new model (JSON).")],
@@ -91,12 +86,13 @@ def train(
 def relink(
     output: Annotated[Path, typer.Option("--output", help="Where to write the report (CSV).")],
 ) -> None:
-    """Re-link every live record with the current model and report where it would decide
-    differently (would merge, would split). Changes nothing."""
+    """Re-link every live record with the model and thresholds loads use
+    (CONTACTPOINT_LINKAGE_*) and report where they would decide differently. Changes nothing."""
     with _sessions() as sessions, sessions() as session:
-        model = _current_model()
+        linker = default_linker(load_settings())
+        model = linker.model
         with output.open("w", encoding="utf-8", newline="") as stream:
-            summary = relink_report(session, stream, model=model)
+            summary = relink_report(session, stream, model=model, thresholds=linker.thresholds)
         rows = summary.would_merge + summary.would_split
         record(session, export_event(actor_for(operator()), export="relink_report", rows=rows))
         session.commit()
