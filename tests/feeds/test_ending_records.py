@@ -9,7 +9,7 @@ from contactpoint.feeds.records import end_records
 from contactpoint.provenance.models import SourceRecord, SourceRecordStatus
 
 from feed_files import child_csv
-from loads import Loads
+from loads import EXTRACTED_ON, Loads
 
 
 @pytest.fixture
@@ -26,7 +26,8 @@ def test_more_records_than_one_statement_binds_are_ended(loads):
         held = list(session.scalars(select(SourceRecord.id)))
         # More ids than one statement may bind: SQLite here 250,000, PostgreSQL 65,535.
         absent = list(range(10_000_000, 10_300_000))
-        assert end_records(session, [*absent, *held]) == len(absent) + len(held)
+        ended = end_records(session, [*absent, *held], extracted_on=EXTRACTED_ON)
+        assert ended == len(absent) + len(held)
         session.commit()
         statuses = set(session.scalars(select(SourceRecord.status)))
     assert statuses == {SourceRecordStatus.ENDED}

@@ -2,8 +2,10 @@
 
 Each row is compared with the source record of the same record_id: new rows are
 inserted and linked to a child; changed rows replace their record's values;
-unchanged rows (same digest) are left alone, as is any row older than what the
-source already sent (an old extract sent again never overrides newer values).
+unchanged rows (same digest) are left alone, as is any row of an extract older
+than the one that last set or ended its record: an old extract sent again never
+overrides newer values, never ends a record a newer one sent, and never brings
+back a record a newer one ended.
 """
 
 from __future__ import annotations
@@ -100,7 +102,9 @@ class _ChildChunk:
                 self._delete(row, record, ended)
             else:
                 self._upsert(row, record)
-        self.outcome.counts.ended += end_records(self.session, ended)
+        self.outcome.counts.ended += end_records(
+            self.session, ended, extracted_on=self.extracted_on
+        )
         new = self._insert_and_link()
         self._values(new)
         return self.outcome
@@ -111,6 +115,8 @@ class _ChildChunk:
                 Problem(Level.NOTE, row.line, "action",
                         "no live record has this record_id; there is nothing to end")
             )  # fmt: skip
+            return
+        if self.outcome.older(record, line=row.line, extracted_on=self.extracted_on, deleting=True):
             return
         self.outcome.changing(record, RecordChange.ENDED)
         ended.append(record.id)
@@ -123,17 +129,10 @@ class _ChildChunk:
             self.arrivals.append((row, text, digest))
             counts.inserted += 1
             return
-        live = record.status is SourceRecordStatus.LIVE
-        if live and record.content_hash == digest:
+        if record.status is SourceRecordStatus.LIVE and record.content_hash == digest:
             counts.unchanged += 1
             return
-        if live and record.extracted_on > self.extracted_on:
-            counts.unchanged += 1
-            self.outcome.problems.append(
-                Problem(Level.NOTE, row.line, None,
-                        f"this source sent a newer version of the record (extracted on"
-                        f" {record.extracted_on.isoformat()}); this older row changes nothing")
-            )  # fmt: skip
+        if self.outcome.older(record, line=row.line, extracted_on=self.extracted_on):
             return
         counts.updated += 1
         self.outcome.changing(record, RecordChange.UPDATED)

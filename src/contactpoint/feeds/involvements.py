@@ -2,7 +2,9 @@
 
 The service and practitioner named in a row are found, or added, as organisations
 and practitioners; the involvement is kept with the source record it came from,
-so that a later extract replaces it and a delete or a full extract ends it.
+so that a later extract replaces it and a delete or a full extract ends it. As
+with children, a row of an extract older than the one that last set or ended its
+record changes nothing: it neither replaces, ends nor brings back the involvement.
 """
 
 from __future__ import annotations
@@ -64,14 +66,7 @@ def apply_involvements(
     for row in rows:
         record = held.get(row.record_id)
         if isinstance(row, Deletion):
-            if record is not None and record.status is SourceRecordStatus.LIVE:
-                outcome.changing(record, RecordChange.ENDED)
-                ended.append(record.id)
-            else:
-                outcome.problems.append(Problem(
-                    Level.NOTE, row.line, "action",
-                    "no live record has this record_id; there is nothing to end",
-                ))  # fmt: skip
+            _delete(row, record, extracted_on, outcome, ended)
             continue
         child_id = children.get(row.child_record_id)
         if child_id is None:
@@ -83,7 +78,26 @@ def apply_involvements(
             ))  # fmt: skip
             continue
         _upsert(session, source, extracted_on, row, record, child_id, outcome)
-    outcome.counts.ended += end_records(session, ended)
+    outcome.counts.ended += end_records(session, ended, extracted_on=extracted_on)
+
+
+def _delete(
+    row: Deletion,
+    record: SourceRecord | None,
+    extracted_on: dt.date,
+    outcome: ChunkOutcome,
+    ended: list[int],
+) -> None:
+    if record is None or record.status is not SourceRecordStatus.LIVE:
+        outcome.problems.append(Problem(
+            Level.NOTE, row.line, "action",
+            "no live record has this record_id; there is nothing to end",
+        ))  # fmt: skip
+        return
+    if outcome.older(record, line=row.line, extracted_on=extracted_on, deleting=True):
+        return
+    outcome.changing(record, RecordChange.ENDED)
+    ended.append(record.id)
 
 
 def _upsert(  # noqa: PLR0917 - one row's context, private
@@ -98,14 +112,12 @@ def _upsert(  # noqa: PLR0917 - one row's context, private
     text = payload(row)
     digest = content_hash(text)
     counts = outcome.counts
-    live = record is not None and record.status is SourceRecordStatus.LIVE
-    if (
-        live
-        and record is not None
-        and (record.content_hash == digest or record.extracted_on > extracted_on)
-    ):
-        counts.unchanged += 1
-        return
+    if record is not None:
+        if record.status is SourceRecordStatus.LIVE and record.content_hash == digest:
+            counts.unchanged += 1
+            return
+        if outcome.older(record, line=row.line, extracted_on=extracted_on):
+            return
     is_new = record is None
     if record is None:
         record = SourceRecord(

@@ -403,11 +403,16 @@ class _Load:
         carried = select(FeedLoadKey.record_key).where(FeedLoadKey.load_id == load.id)
         return self._live().where(SourceRecord.record_key.not_in(carried))
 
+    def _ending(self, load: FeedLoad) -> Any:
+        """The records this (full) extract ends: those it does not carry, but for any a
+        newer extract set (an old extract sent again never overrides newer values)."""
+        return self._missing(load).where(SourceRecord.extracted_on <= load.extracted_on)
+
     def _mass_end(self, load: FeedLoad) -> Problem | None:
         if self.request.mode is not LoadMode.FULL or self.request.allow_mass_end:
             return None
         live = self._count(self._live())
-        ending = self._count(self._missing(load))
+        ending = self._count(self._ending(load))
         if live == 0 or ending <= MASS_END_SHARE * live:
             return None
         return Problem(
@@ -536,20 +541,45 @@ class _Load:
 
     def _finish(self, load: FeedLoad) -> None:
         if self.request.mode is LoadMode.FULL:
-            missing = list(self.session.scalars(select(SourceRecord).where(
-                SourceRecord.id.in_(self._missing(load))
-            )))  # fmt: skip
-            log = ChunkOutcome()
-            for record in missing:
-                log.changing(record, RecordChange.ENDED)
-            self._keep_changes(load, log.changes)
-            ended = end_records(self.session, [record.id for record in missing])
-            _hold(load, ended=load.ended + ended)
+            self._end_missing(load)
         if self._held_keys is None:
             self.session.execute(delete(FeedLoadKey).where(FeedLoadKey.load_id == load.id))
         _hold(load, status=LoadStatus.COMPLETED, finished_at=dt.datetime.now(dt.UTC))
         self._write_row(load)
         feeds_audit.load_finished(self.session, by=self.by, load=load)
+
+    def _end_missing(self, load: FeedLoad) -> None:
+        """End the records this full extract no longer carries, and say which it kept."""
+        self._keep_problems(load, self._kept_newer(load))
+        missing = list(self.session.scalars(select(SourceRecord).where(
+            SourceRecord.id.in_(self._ending(load))
+        )))  # fmt: skip
+        log = ChunkOutcome()
+        for record in missing:
+            log.changing(record, RecordChange.ENDED)
+        self._keep_changes(load, log.changes)
+        ended = end_records(
+            self.session, [record.id for record in missing], extracted_on=load.extracted_on
+        )
+        _hold(load, ended=load.ended + ended)
+
+    def _kept_newer(self, load: FeedLoad) -> list[Problem]:
+        """A note of the records this full extract does not carry but a newer one set."""
+        newer = select(func.count(), func.max(SourceRecord.extracted_on)).where(
+            SourceRecord.id.in_(self._missing(load)),
+            SourceRecord.extracted_on > load.extracted_on,
+        )
+        count, newest = self.session.execute(newer).one()
+        if not count:
+            return []
+        one = count == 1
+        return [Problem(
+            Level.NOTE, 0, None,
+            f"{'1 record' if one else f'{count:,} records'} that this full extract (extracted"
+            f" on {load.extracted_on.isoformat()}) does not carry {'is' if one else 'are'} not"
+            f" ended: this source sent {'it' if one else 'them'} in a newer extract (the newest"
+            f" extracted on {newest.isoformat()})",
+        )]  # fmt: skip
 
     def _write_row(self, load: FeedLoad) -> None:
         """The load's status, progress and counts, as held, written by one UPDATE."""

@@ -1,4 +1,9 @@
-"""Source records of a chunk: finding them by record_id, ending them, and the chunk's counts."""
+"""Source records of a chunk: finding them by record_id, ending them, and the chunk's counts.
+
+A record's ``extracted_on`` is the date of the extract that last set it, or that
+ended it: no older extract changes, ends or brings back the record (feeds.md: an
+old extract sent again never overrides newer values).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from sqlalchemy import Select, bindparam, delete, select, update
 from contactpoint.directory.models import Involvement
 from contactpoint.directory.source_values import refresh_children, remove_values
 from contactpoint.feeds.models import RecordChange
-from contactpoint.feeds.problems import Problem
+from contactpoint.feeds.problems import Level, Problem
 from contactpoint.linkage.index import forget_records
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 
@@ -63,6 +68,28 @@ class ChunkOutcome:
             **dict.fromkeys(_PREVIOUS),
         })  # fmt: skip
 
+    def older(
+        self, record: SourceRecord, *, line: int, extracted_on: dt.date, deleting: bool = False
+    ) -> bool:
+        """Whether the row is of an extract older than the one that last set or ended its
+        record: if so it changes nothing, and is counted unchanged with a note saying why."""
+        if record.extracted_on <= extracted_on:
+            return False
+        newer = record.extracted_on.isoformat()
+        if record.status is SourceRecordStatus.ENDED:
+            reason = (
+                f"this source ended the record in a newer extract (extracted on {newer});"
+                " this older row does not bring it back"
+            )
+        else:
+            reason = (
+                f"this source sent a newer version of the record (extracted on {newer});"
+                f" this older row {'does not end it' if deleting else 'changes nothing'}"
+            )
+        self.counts.unchanged += 1
+        self.problems.append(Problem(Level.NOTE, line, None, reason))
+        return True
+
     def changing(self, record: SourceRecord, change: RecordChange) -> None:
         """Call before the record changes: keeps what it was."""
         self.changes.append({
@@ -97,23 +124,29 @@ def _records_keyed() -> Select[SourceRecord]:
 END_BATCH = 5000  # ids bound per statement: SQLite takes at most 32,766
 
 
-def end_records(session: Session, record_ids: Sequence[int]) -> int:
+def end_records(session: Session, record_ids: Sequence[int], *, extracted_on: dt.date) -> int:
     """End these source records: their values go; their children are chosen for again.
 
+    Each keeps the date of the extract that ends it (``extracted_on``), so that no
+    older extract brings it back; callers end no record a newer extract set.
     In batches: a full load may end hundreds of thousands of records at once.
     """
     for start in range(0, len(record_ids), END_BATCH):
-        _end_batch(session, list(record_ids[start : start + END_BATCH]))
+        _end_batch(session, list(record_ids[start : start + END_BATCH]), extracted_on)
     return len(record_ids)
 
 
-def _end_batch(session: Session, ids: list[int]) -> None:
+def _end_batch(session: Session, ids: list[int], extracted_on: dt.date) -> None:
     children = set(session.scalars(select(SourceRecord.child_id).where(SourceRecord.id.in_(ids))))
     feeds = set(session.scalars(select(SourceRecord.feed).where(SourceRecord.id.in_(ids))))
     session.execute(
         update(SourceRecord)
         .where(SourceRecord.id.in_(ids))
-        .values(status=SourceRecordStatus.ENDED, ended_at=dt.datetime.now(dt.UTC))
+        .values(
+            status=SourceRecordStatus.ENDED,
+            ended_at=dt.datetime.now(dt.UTC),
+            extracted_on=extracted_on,
+        )
     )
     if Feed.INVOLVEMENTS in feeds:
         session.execute(delete(Involvement).where(Involvement.source_record_id.in_(ids)))
