@@ -93,13 +93,14 @@ def relink(
         model = linker.model
         with output.open("w", encoding="utf-8", newline="") as stream:
             summary = relink_report(session, stream, model=model, thresholds=linker.thresholds)
-        rows = summary.would_merge + summary.would_split
+        rows = summary.would_merge + summary.would_review + summary.would_split
         record(session, export_event(actor_for(operator()), export="relink_report", rows=rows))
         session.commit()
         console.print(
             f"Model {model.version}: {summary.records:,} records, {summary.pairs_scored:,} pairs"
-            f" scored; {summary.would_merge:,} pairs it would merge and {summary.would_split:,}"
-            f" records it would split off. Report: {output}"
+            f" scored; {summary.would_merge:,} pairs it would merge, {summary.would_review:,}"
+            f" it would hold for review and {summary.would_split:,} records it would split off."
+            f" Report: {output}"
         )
 
 

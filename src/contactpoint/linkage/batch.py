@@ -2,11 +2,29 @@
 
 A load never retrains: ``contactpoint linkage train`` makes a new model from the
 live child records, and the operator chooses to use it
-(``CONTACTPOINT_LINKAGE_MODEL_FILE``). The batch re-link scores every pair of
-live records that share a blocking key with the current model, joins the pairs
-at or above the link threshold into clusters, and reports where those clusters
-differ from the children the records are linked to now: records it would
-merge, and records of one child it would not join. It changes nothing.
+(``CONTACTPOINT_LINKAGE_MODEL_FILE``). The batch re-link reports where the
+loader's own rules, with the configured model and thresholds, would decide
+differently from the links in place. It changes nothing.
+
+The rule: each live record is decided again as the loader would decide it if it
+arrived now. It is scored against every other live record that shares a
+blocking key, each child by its best record, and :func:`~.decisions.decide`
+chooses with the thresholds, the margin and the twin guard, just as a load does.
+
+- ``would_merge``: the loader would link it automatically to another child.
+- ``would_review``: the loader would hold it for a person beside a child (another
+  child, or its own, to which it would no longer link automatically).
+- ``would_split``: the loader would make it a new child, though its child holds
+  other records.
+
+A person's decision stands, as it does for a load, which never decides a record
+again: a child a person has kept apart from the record's child (a review item
+kept separate, or records split apart) is no candidate for it at all; a pair
+already waiting in the review queue is not reported ``would_review``; and the
+records of a child a person has merged are not reported ``would_review`` or
+``would_split`` within it. Each pair of records is reported once, an automatic
+difference before ``would_review``. Shields are not looked at: a record the
+loader would hold because a child is shielded may still be reported.
 
 This runs in one process over the whole directory, which suits a council-sized
 directory; at national size the same model runs as a Splink batch job on Spark
@@ -17,25 +35,28 @@ same comparisons and weights).
 from __future__ import annotations
 
 import csv
+import enum
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Final, Protocol
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Final
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import aliased
 
 from contactpoint.directory.models import Child
-from contactpoint.linkage.decisions import DEFAULT_THRESHOLDS, Thresholds
+from contactpoint.linkage.decisions import DEFAULT_THRESHOLDS, Outcome, Thresholds, decide
 from contactpoint.linkage.index import record_for_row
+from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem, ReviewStatus
 from contactpoint.linkage.records import LinkageRecord, blocking_keys
 from contactpoint.provenance.models import Feed, Source, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import child_from_payload
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterator
 
     from sqlalchemy.orm import Session
 
-    from contactpoint.linkage.model import Model
+    from contactpoint.linkage.model import Model, Scored
 
 REPORT_COLUMNS: Final = (
     "difference", "source_a", "record_id_a", "child_id_a", "source_b", "record_id_b",
@@ -44,18 +65,35 @@ REPORT_COLUMNS: Final = (
 _BATCH: Final = 5000
 
 
+class Difference(enum.StrEnum):
+    WOULD_MERGE = "would_merge"
+    WOULD_REVIEW = "would_review"
+    WOULD_SPLIT = "would_split"
+
+
+# Reported first when both records of a pair differ: the loader's automatic decisions.
+_AUTOMATIC: Final = frozenset({Difference.WOULD_MERGE, Difference.WOULD_SPLIT})
+
+
 @dataclass(frozen=True, slots=True)
 class HeldRecord:
     source: str
     record_key: str
     contactpoint_id: str
     record: LinkageRecord
+    child_id: int
 
 
 def live_records(session: Session) -> Iterator[HeldRecord]:
     """Every live child source record, with the child it is linked to now."""
     statement = (
-        select(Source.name, SourceRecord.record_key, Child.contactpoint_id, SourceRecord.payload)
+        select(
+            Source.name,
+            SourceRecord.record_key,
+            Child.contactpoint_id,
+            SourceRecord.payload,
+            Child.id,
+        )
         .join(Source, Source.id == SourceRecord.source_id)
         .join(Child, Child.id == SourceRecord.child_id)
         .where(
@@ -66,10 +104,11 @@ def live_records(session: Session) -> Iterator[HeldRecord]:
         .order_by(SourceRecord.id)
         .execution_options(yield_per=_BATCH)
     )
-    for source, key, contactpoint_id, text in session.execute(statement):
+    for source, key, contactpoint_id, text, child_id in session.execute(statement):
         if text is None:  # excluded by the query; here for the type checker
             continue
-        yield HeldRecord(source, key, contactpoint_id, record_for_row(child_from_payload(text)))
+        record = record_for_row(child_from_payload(text))
+        yield HeldRecord(source, key, contactpoint_id, record, child_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,27 +116,57 @@ class RelinkSummary:
     records: int
     pairs_scored: int
     would_merge: int
+    would_review: int
     would_split: int
 
 
-class _RowWriter(Protocol):
-    def writerow(self, row: Iterable[str], /) -> object: ...
+@dataclass(slots=True)
+class PeoplesDecisions:
+    """What people have decided about children, by the ids of the children standing now."""
+
+    kept_apart: set[frozenset[int]] = field(default_factory=set)  # kept separate, split apart
+    queued: set[frozenset[int]] = field(default_factory=set)  # an open review item
+    merged: set[int] = field(default_factory=set)  # a person merged another child into it
 
 
-class _Clusters:
-    """Union-find over record positions."""
+def peoples_decisions(session: Session) -> PeoplesDecisions:
+    """The review queue's items and the splits, by the children standing now."""
+    standing = _standing_children(session)
 
-    def __init__(self, size: int) -> None:
-        self.parent = list(range(size))
+    def now(child: int) -> int:
+        return standing.get(child, child)
 
-    def find(self, item: int) -> int:
-        while self.parent[item] != item:
-            self.parent[item] = self.parent[self.parent[item]]
-            item = self.parent[item]
-        return item
+    decided = PeoplesDecisions()
+    items = select(ReviewItem.provisional_child_id, ReviewItem.candidate_child_id,
+                   ReviewItem.status)  # fmt: skip
+    for provisional, candidate, status in session.execute(items):
+        pair = frozenset((now(provisional), now(candidate)))
+        if status is ReviewStatus.MERGED:
+            decided.merged.add(now(candidate))
+        elif len(pair) > 1:
+            (decided.queued if status is ReviewStatus.OPEN else decided.kept_apart).add(pair)
+    for split_to, split_from in session.execute(_splits()):
+        pair = frozenset((now(split_to), now(split_from)))
+        if len(pair) > 1:
+            decided.kept_apart.add(pair)
+    return decided
 
-    def join(self, left: int, right: int) -> None:
-        self.parent[self.find(left)] = self.find(right)
+
+def _standing_children(session: Session) -> dict[int, int]:
+    """Each merged-away child's id to the child it was merged into (merges collapse chains)."""
+    merged = select(Child.id, Child.merged_into_id).where(Child.merged_into_id.is_not(None))
+    return {child: into for child, into in session.execute(merged) if into is not None}
+
+
+def _splits() -> Select[int, int]:
+    """Each split record's child, and the children its other decisions name: those it was
+    split from (a split moves the record, not its earlier decisions)."""
+    split = aliased(LinkDecision)
+    return (
+        select(split.child_id, LinkDecision.child_id)
+        .join(LinkDecision, LinkDecision.source_record_id == split.source_record_id)
+        .where(split.outcome == LinkOutcome.SPLIT, LinkDecision.child_id != split.child_id)
+    )
 
 
 def relink_report(
@@ -109,27 +178,31 @@ def relink_report(
 ) -> RelinkSummary:
     """Write the differences as CSV (REPORT_COLUMNS); nothing in the directory changes."""
     held = list(live_records(session))
-    model = model.for_records(len(held))
-    blocks: dict[str, list[int]] = defaultdict(list)
-    for position, item in enumerate(held):
-        for key in blocking_keys(item.record):
-            blocks[key].append(position)
-    clusters = _Clusters(len(held))
-    weights: dict[tuple[int, int], float] = {}
-    for members in blocks.values():
-        for index, left in enumerate(members):
-            for right in members[index + 1 :]:
-                pair = (min(left, right), max(left, right))
-                if pair not in weights:
-                    weights[pair] = model.score(held[left].record, held[right].record).match_weight
-    for (left, right), weight in weights.items():
-        if weight >= thresholds.link:
-            clusters.join(left, right)
+    relink = _Relink(held, model.for_records(len(held)), thresholds, peoples_decisions(session))
+    found: dict[tuple[int, int], tuple[Difference, float | None]] = {}
+    for position in range(len(held)):
+        difference = relink.difference(position)
+        if difference is None:
+            continue
+        kind, other, weight = difference
+        pair = (min(position, other), max(position, other))
+        if pair not in found or (kind in _AUTOMATIC and found[pair][0] not in _AUTOMATIC):
+            found[pair] = (kind, weight)
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(REPORT_COLUMNS)
-    merges = _would_merge(held, weights, thresholds, writer)
-    splits = _would_split(held, clusters, writer)
-    return RelinkSummary(len(held), len(weights), merges, splits)
+    order = list(Difference)
+    for (left, right), (kind, weight) in sorted(
+        found.items(), key=lambda item: (order.index(item[1][0]), item[0])
+    ):
+        writer.writerow(_row(kind, held[left], held[right], weight))
+    counts = {kind: sum(1 for k, _ in found.values() if k is kind) for kind in Difference}
+    return RelinkSummary(
+        records=len(held),
+        pairs_scored=relink.pairs_scored,
+        would_merge=counts[Difference.WOULD_MERGE],
+        would_review=counts[Difference.WOULD_REVIEW],
+        would_split=counts[Difference.WOULD_SPLIT],
+    )
 
 
 def _row(kind: str, left: HeldRecord, right: HeldRecord, weight: float | None) -> list[str]:
@@ -138,31 +211,137 @@ def _row(kind: str, left: HeldRecord, right: HeldRecord, weight: float | None) -
             right.source, right.record_key, right.contactpoint_id, shown]  # fmt: skip
 
 
-def _would_merge(
-    held: list[HeldRecord],
-    weights: dict[tuple[int, int], float],
-    thresholds: Thresholds,
-    writer: _RowWriter,
-) -> int:
-    """Pairs the model would link whose records belong to different children now."""
-    count = 0
-    for (left, right), weight in sorted(weights.items()):
-        if weight >= thresholds.link and held[left].contactpoint_id != held[right].contactpoint_id:
-            writer.writerow(_row("would_merge", held[left], held[right], weight))
-            count += 1
-    return count
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """One record's candidates: their weights, each child's best record, children best first."""
+
+    weights: dict[int, float]
+    best_record: dict[int, int]
+    ranked: list[int]
+
+    def of_child(self, child: int, held: list[HeldRecord]) -> list[int]:
+        return [other for other in self.weights if held[other].child_id == child]
 
 
-def _would_split(held: list[HeldRecord], clusters: _Clusters, writer: _RowWriter) -> int:
-    """Records of one child that the model's clusters would put apart (first record vs each)."""
-    by_child: dict[str, list[int]] = defaultdict(list)
-    for position, item in enumerate(held):
-        by_child[item.contactpoint_id].append(position)
-    count = 0
-    for members in by_child.values():
-        first = members[0]
-        for other in members[1:]:
-            if clusters.find(first) != clusters.find(other):
-                writer.writerow(_row("would_split", held[first], held[other], None))
-                count += 1
-    return count
+class _Relink:
+    """Every record's candidates, scored once a pair, and each record decided again."""
+
+    def __init__(
+        self,
+        held: list[HeldRecord],
+        model: Model,
+        thresholds: Thresholds,
+        decided: PeoplesDecisions,
+    ) -> None:
+        self.held, self.model, self.thresholds, self.decided = held, model, thresholds, decided
+        self.by_child: dict[int, list[int]] = defaultdict(list)
+        for position, item in enumerate(held):
+            self.by_child[item.child_id].append(position)
+        self.apart: dict[int, set[int]] = defaultdict(set)  # the children kept apart from each
+        for pair in decided.kept_apart:
+            for child in pair:
+                self.apart[child] |= pair - {child}
+        self.weights: list[dict[int, float]] = [{} for _ in held]
+        self.pairs_scored = 0
+        self._score_blocks()
+
+    def _score_blocks(self) -> None:
+        blocks: dict[str, list[int]] = defaultdict(list)
+        for position, item in enumerate(self.held):
+            for key in blocking_keys(item.record):
+                blocks[key].append(position)
+        for members in blocks.values():
+            for index, left in enumerate(members):
+                for right in members[index + 1 :]:
+                    if right not in self.weights[left]:
+                        weight = self._score(left, right).match_weight
+                        self.weights[left][right] = self.weights[right][left] = weight
+                        self.pairs_scored += 1
+
+    def _score(self, incoming: int, candidate: int) -> Scored:
+        return self.model.score(self.held[incoming].record, self.held[candidate].record)
+
+    def difference(self, position: int) -> tuple[Difference, int, float | None] | None:
+        """How the loader would decide this record now, where that differs: the kind of
+        difference, the record it is reported beside, and their match weight."""
+        own = self.held[position].child_id
+        found = self._candidates(position)
+        outcome = self._decide(position, found)
+        if outcome is Outcome.LINK:
+            if found.ranked[0] == own:
+                return None
+            top = found.best_record[found.ranked[0]]
+            return Difference.WOULD_MERGE, top, found.weights[top]
+        if outcome is Outcome.REVIEW:
+            child = self._held_beside(position, found)
+            if self._decided_by_a_person(own, child):
+                return None
+            other = found.best_record[child]
+            return Difference.WOULD_REVIEW, other, found.weights[other]
+        others = [other for other in self.by_child[own] if other != position]
+        if not others or own in self.decided.merged:
+            return None
+        other = found.best_record.get(own, others[0])
+        return Difference.WOULD_SPLIT, other, found.weights.get(other)
+
+    def _candidates(self, position: int) -> _Candidates:
+        """The records scored with this one, but for those of children a person kept apart
+        from its child."""
+        apart = self.apart.get(self.held[position].child_id, set())
+        weights = {
+            other: weight
+            for other, weight in self.weights[position].items()
+            if self.held[other].child_id not in apart
+        }
+        best_record: dict[int, int] = {}
+        for other, weight in weights.items():
+            child = self.held[other].child_id
+            if child not in best_record or weight > weights[best_record[child]]:
+                best_record[child] = other
+        # Best first; of equal children, the one whose record came first.
+        ranked = sorted(best_record, key=lambda c: (-weights[best_record[c]], best_record[c]))
+        return _Candidates(weights, best_record, ranked)
+
+    def _decide(self, position: int, found: _Candidates) -> Outcome:
+        """:func:`decide`, given what the loader gives it: the best child's every score."""
+        record = self.held[position].record
+        shares_number = any(record.shares_a_number(self.held[o].record) for o in found.weights)
+        if not found.ranked:
+            return decide(None, thresholds=self.thresholds, shares_number=shares_number)
+        every = [
+            self._score(position, other) for other in found.of_child(found.ranked[0], self.held)
+        ]
+        best = max(every, key=lambda scored: scored.match_weight)
+        runner_up = (
+            self._score(position, found.best_record[found.ranked[1]])
+            if len(found.ranked) > 1
+            else None
+        )
+        return decide(
+            best,
+            runner_up,
+            thresholds=self.thresholds,
+            best_child=every,
+            shares_number=shares_number,
+        )
+
+    def _held_beside(self, position: int, found: _Candidates) -> int:
+        """The child the loader shows a held record beside: the best if it scored in review,
+        else the best one sharing its NHS number or UPN (shields aside, as above)."""
+        if found.weights[found.best_record[found.ranked[0]]] >= self.thresholds.review:
+            return found.ranked[0]
+        record = self.held[position].record
+        return next(
+            child
+            for child in found.ranked
+            if any(
+                record.shares_a_number(self.held[other].record)
+                for other in found.of_child(child, self.held)
+            )
+        )
+
+    def _decided_by_a_person(self, own: int, child: int) -> bool:
+        """Whether a person has the pair of children already: queued, or merged into one."""
+        if child == own:
+            return own in self.decided.merged
+        return frozenset((own, child)) in self.decided.queued
