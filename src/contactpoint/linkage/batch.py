@@ -26,10 +26,11 @@ records of a child a person has merged are not reported ``would_review`` or
 difference before ``would_review``. Shields are not looked at: a record the
 loader would hold because a child is shielded may still be reported.
 
-This runs in one process over the whole directory, which suits a council-sized
-directory; at national size the same model runs as a Splink batch job on Spark
-(:func:`contactpoint.linkage.splink_models.splink_settings` gives Splink the
-same comparisons and weights).
+This scores in one process over the whole directory, which suits a council-sized
+directory. The scoring is not yet run through Splink: at national size Splink's
+``predict`` (DuckDB) could give the pair weights instead, since
+:func:`contactpoint.linkage.splink_models.splink_settings` gives it the same
+comparisons and weights, and this rule would then decide over them.
 """
 
 from __future__ import annotations
