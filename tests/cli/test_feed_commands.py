@@ -225,6 +225,6 @@ def test_an_extract_date_not_in_the_form_yyyy_mm_dd_is_refused(fresh_database, t
         "load", "--source", "health", "--extracted-on", given, str(extract),
         database_url=fresh_database.url,
     )  # fmt: skip
-    assert result.returncode == 2  # noqa: PLR2004 - a usage error
+    assert result.returncode == 2  # a usage error
     assert given in result.stderr
     assert "YYYY-MM-DD" in result.stderr or "not a real date" in result.stderr
