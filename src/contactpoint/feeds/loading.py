@@ -1,6 +1,8 @@
 """Loading one extract: two passes, committed in chunks, resumable, reported.
 
-Pass one reads the whole file, keeps each row's record_id (``feed_load_key``)
+Pass one reads the whole file, keeps each row's record_id (``feed_load_key``),
+counts the rows rejected before their record_id could be read (a full extract
+with any ends none of the records it does not carry: they may be any of them)
 and decides whether the load may go ahead: a file problem anywhere, or a full
 extract that would end more than a tenth of the source's live records, stops it
 before anything changes. Pass two applies the rows chunk by chunk; each chunk
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Select, Update, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, Update, bindparam, delete, false, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from contactpoint.access.permissions import Permission
@@ -62,6 +64,7 @@ KEY_BATCH: Final = 5000
 DIGEST_BLOCK: Final = 1 << 20
 # A file up to this size with no more lines than a chunk keeps its rows from pass one.
 ONE_CHUNK_BYTES: Final = 1 << 20
+LINES_NAMED: Final = 5  # of the rows whose record_id could not be read, in the note
 
 Result = Accepted[Any] | Rejected
 
@@ -161,11 +164,14 @@ def _read(request: LoadRequest) -> _File:
     return _File(sha.hexdigest(), one_chunk=request.file_format == "csv" and small)
 
 
-# A load's progress in its row. Once the load applies, the loader changes these only
-# through ``_hold`` and writes them itself (``_Load._write_row``) with one UPDATE, built
-# once: left to the unit of work, the next query's autoflush would write them, and for a
-# one-record load that flush cost more than the UPDATE.
-_PROGRESS: Final = ("status", "applied_through_line", "finished_at", *feeds_audit.LOAD_COUNTS)
+# A load's progress in its row, and what pass one found. Once the load applies, the
+# loader changes these only through ``_hold`` and writes them itself (``_Load._write_row``)
+# with one UPDATE, built once: left to the unit of work, the next query's autoflush would
+# write them, and for a one-record load that flush cost more than the UPDATE.
+_PROGRESS: Final = (
+    "status", "applied_through_line", "finished_at", "rows_without_record_id",
+    *feeds_audit.LOAD_COUNTS,
+)  # fmt: skip
 
 
 def _hold(load: FeedLoad, **values: object) -> None:
@@ -193,6 +199,39 @@ def _applying() -> Select[FeedLoad]:
         FeedLoad.feed == bindparam("feed"),
         FeedLoad.status == LoadStatus.APPLYING,
     )
+
+
+@dataclass(slots=True)
+class _Unreadable:
+    """Rows rejected before their record_id could be read: how many, and the first lines."""
+
+    count: int = 0
+    first_lines: list[int] = field(default_factory=list)
+
+    def add(self, line: int) -> None:
+        self.count += 1
+        if len(self.first_lines) < LINES_NAMED:
+            self.first_lines.append(line)
+
+    def note(self, missing: int) -> Problem:
+        """A full extract's note: it ends none of the ``missing`` records it does not carry."""
+        named = [str(line) for line in self.first_lines]
+        one = self.count == 1
+        if one:
+            lines = f"line {named[0]}"
+        else:
+            rest = self.count - len(named)
+            last = f"{rest:,} more" if rest else named.pop()
+            lines = f"lines {', '.join(named)} and {last}"
+        rows = "1 row" if one else f"{self.count:,} rows"
+        records = "1 record" if missing == 1 else f"{missing:,} records"
+        return Problem(
+            Level.NOTE, 0, None,
+            f"{rows} of this full extract ({lines}) {'was' if one else 'were'} rejected before"
+            f" the record_id could be read: the load cannot tell which records"
+            f" {'it was' if one else 'they were'}, so it ends none of the {records} it does not"
+            f" carry. Mend {'it' if one else 'them'} and load the extract again",
+        )  # fmt: skip
 
 
 class _NoDuplicates:
@@ -234,6 +273,8 @@ class _Load:
         self._problems: list[Problem] | None = None
         # A one-chunk load's rows, written with its counts when it ends (None: written).
         self._rows_read: int | None = None
+        # Notes from pass one, kept with the load's problems once it goes ahead.
+        self._pass_one_notes: list[Problem] = []
         # Held, never read here: see _require_current_keys.
         self._index_state: LinkageIndexState | None = None
         self.source: Source = require_source(session, request.source)
@@ -268,6 +309,7 @@ class _Load:
             else:
                 _hold(load, status=LoadStatus.APPLYING, rows_read=rows)
                 self._write_row(load)
+            self._keep_problems(load, self._pass_one_notes)
             step()
         self._apply(load, commit=step, progress=progress)
         if self._rows_read is not None:
@@ -329,6 +371,7 @@ class _Load:
             "started_at": dt.datetime.now(dt.UTC),
             "finished_at": None,
             "refusal": None,
+            "rows_without_record_id": 0,
             **dict.fromkeys(feeds_audit.LOAD_COUNTS, 0),
         }
         return add_written(self.session, FeedLoad, values)
@@ -360,6 +403,7 @@ class _Load:
         rows = 0
         kept: list[Result] | None = [] if self.file.one_chunk else None
         duplicates = _NoDuplicates() if kept is None else DuplicatesInMemory()
+        unreadable = _Unreadable()
         try:
             with self.request.path.open("rb") as stream:
                 for result in self._results(stream, duplicates):
@@ -371,6 +415,8 @@ class _Load:
                         staged.append({"load_id": load.id, "record_key": key,
                                        "line": _line(result),
                                        "accepted": isinstance(result, Accepted)})  # fmt: skip
+                    else:
+                        unreadable.add(_line(result))
                     if len(staged) >= KEY_BATCH:
                         self._stage(staged)
         except FeedFileError as error:
@@ -384,7 +430,16 @@ class _Load:
             self._stage(staged)
         if rows > CHUNK_ROWS and not self.request.dry_run:  # a dry run holds no locks for it
             refresh_statistics(self.session)
+        self._keep_unreadable(load, unreadable)
         return rows, self._mass_end(load)
+
+    def _keep_unreadable(self, load: FeedLoad, unreadable: _Unreadable) -> None:
+        """Keep the count in the load's row, and note what it means for a full extract."""
+        _hold(load, rows_without_record_id=unreadable.count)
+        if unreadable.count and self.request.mode is LoadMode.FULL:
+            missing = self._count(self._missing(load))
+            if missing:
+                self._pass_one_notes.append(unreadable.note(missing))
 
     def _stage(self, staged: list[dict[str, object]]) -> None:
         if staged:
@@ -405,7 +460,10 @@ class _Load:
 
     def _ending(self, load: FeedLoad) -> Any:
         """The records this (full) extract ends: those it does not carry, but for any a
-        newer extract set (an old extract sent again never overrides newer values)."""
+        newer extract set (an old extract sent again never overrides newer values), and
+        none if a row's record_id could not be read (that row may be any of them)."""
+        if load.rows_without_record_id:
+            return self._missing(load).where(false())
         return self._missing(load).where(SourceRecord.extracted_on <= load.extracted_on)
 
     def _mass_end(self, load: FeedLoad) -> Problem | None:
@@ -550,6 +608,8 @@ class _Load:
 
     def _end_missing(self, load: FeedLoad) -> None:
         """End the records this full extract no longer carries, and say which it kept."""
+        if load.rows_without_record_id:
+            return  # it ends none: pass one's note says why
         self._keep_problems(load, self._kept_newer(load))
         missing = list(self.session.scalars(select(SourceRecord).where(
             SourceRecord.id.in_(self._ending(load))

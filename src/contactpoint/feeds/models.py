@@ -66,6 +66,10 @@ class FeedLoad(Base):
     new_children: Mapped[int] = mapped_column(Integer, default=0)
     held_for_review: Mapped[int] = mapped_column(Integer, default=0)
     refusal: Mapped[str | None] = mapped_column(String(REASON_LENGTH))
+    # Rows rejected before their record_id could be read (pass one counts them): they
+    # may be any record, so a full load that has any ends none of the records it does
+    # not carry. Kept here so that a resumed load, which skips pass one, knows it too.
+    rows_without_record_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     source: Mapped[Source] = relationship()
 
@@ -75,6 +79,7 @@ class FeedLoadKey(Base):
 
     Rows rejected with a readable record_id are here too (``accepted`` false):
     a full extract does not end a record whose row it sent but could not accept.
+    Rows without one are counted instead (``FeedLoad.rows_without_record_id``).
     """
 
     __tablename__ = "feed_load_key"
