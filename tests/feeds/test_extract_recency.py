@@ -221,3 +221,21 @@ def test_an_older_involvement_delete_does_not_end_a_newer_involvement(involved):
     assert record(involved, "I1", Feed.INVOLVEMENTS).status is SourceRecordStatus.ENDED
     [note] = notes(report, line=2)
     assert "does not end it" in note
+
+
+def test_an_older_full_extract_sent_after_a_newer_full_one_ends_nothing(loads):
+    """The newer full extract carried H9 unchanged, so H9 still holds the oldest date:
+    the old extract sent again must not end what the newer one confirmed."""
+    loads.load("health", child_csv(*CHILDREN), extracted_on=OLDEST)
+    confirmed = loads.load("health", child_csv(*CHILDREN), extracted_on=NEWER)
+    assert confirmed.counts["unchanged"] == len(CHILDREN)
+
+    report = loads.load("health", child_csv(*CHILDREN[:9]), extracted_on=OLDER)
+
+    assert report.status is LoadStatus.COMPLETED
+    assert report.counts["ended"] == 0
+    assert "H9" in live_keys(loads)
+    [note] = notes(report, line=0)
+    assert "older than the source's full extract of 2026-11-25" in note
+    later = loads.load("health", child_csv(*CHILDREN[:9]), extracted_on=NEWEST)
+    assert later.counts["ended"] == 1  # a newer full extract still ends it

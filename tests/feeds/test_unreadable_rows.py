@@ -9,6 +9,7 @@ record, so such an extract ends none of the records it does not carry, and says 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -132,3 +133,37 @@ def test_a_full_involvement_extract_with_an_unreadable_row_ends_no_involvement(l
     assert (report.counts["rejected"], report.counts["ended"]) == (1, 0)
     [note] = file_notes(report)
     assert "(line 3)" in note
+
+
+def _patients(*resources: dict[str, object]) -> bytes:
+    return b"".join(json.dumps(resource).encode() + b"\n" for resource in resources)
+
+
+def _patient(key: str, given: str) -> dict[str, object]:
+    return {"resourceType": "Patient", "id": key, "birthDate": "2014-07-21",
+            "name": [{"family": "Barton", "given": [given]}]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("other", "ended"),
+    [
+        ({"resourceType": "Organization", "id": "O1", "name": "A school"}, 1),  # no child's
+        ({"resourceType": "Patient", "birthDate": "2014-07-21"}, 0),  # a Patient without id
+        ({"name": [{"family": "Barton"}]}, 0),  # no resourceType: perhaps a damaged Patient
+    ],
+)
+def test_a_fhir_resource_of_another_type_does_not_stop_a_full_extract_ending(
+    fresh_database, tmp_path, other, ended
+):
+    directory = Loads.with_sources(fresh_database.engine, tmp_path, "health")
+    amelia, oliver = _patient("P1", "Amelia"), _patient("P2", "Oliver")
+    isla = _patient("P3", "Isla")
+    directory.load("health", _patients(amelia, oliver, isla), file_format="fhir")
+
+    report = directory.load(
+        "health", _patients(amelia, other, oliver), file_format="fhir", allow_mass_end=True
+    )
+
+    assert report.status is LoadStatus.COMPLETED
+    assert (report.counts["rejected"], report.counts["ended"]) == (1, ended)
+    assert ("P3" in live_keys(directory)) is (ended == 0)

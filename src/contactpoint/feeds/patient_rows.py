@@ -67,7 +67,8 @@ def check_patient(
     """One resource as the child feed's row: accepted, or rejected with its problems."""
     refusal = _not_a_patient(resource, f"{unit} {line}")
     if refusal is not None or not isinstance(resource, dict):
-        return Rejected(line, None, (Problem(Level.ROW, line, None, refusal or ""),))
+        problem = Problem(Level.ROW, line, None, refusal or "")
+        return Rejected(line, None, (problem,), a_record=not _of_another_type(resource))
     patient = _Patient(resource, line, extracted_on=extracted_on)
     result = check_child_row(
         _HEADER,
@@ -97,6 +98,14 @@ def _not_a_patient(resource: object, where: str) -> str | None:
         return f"{where} has no resourceType: it must be a Patient"
     article = "an" if kind[:1].upper() in "AEIOU" else "a"
     return f"{where} is {article} {kind[:40]}, not a Patient"
+
+
+def _of_another_type(resource: object) -> bool:
+    """A resource that says it is of another type than Patient (not a damaged Patient)."""
+    if not isinstance(resource, dict):
+        return False
+    kind = resource.get("resourceType")
+    return isinstance(kind, str) and bool(kind) and kind != "Patient"
 
 
 def _objects(value: object, path: str) -> list[tuple[str, dict[str, Any]]]:

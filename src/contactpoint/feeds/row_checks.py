@@ -48,6 +48,9 @@ class Rejected:
     line: int
     record_id: str | None
     problems: tuple[Problem, ...]
+    # False for what is no child's record at all (a FHIR resource of another type): it
+    # says nothing of which records a full extract carries, as an unreadable row would.
+    a_record: bool = True
 
 
 class Duplicates(Protocol):
