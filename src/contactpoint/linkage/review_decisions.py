@@ -1,10 +1,14 @@
 """Deciding a review item: merge the two children (accept), or keep them apart (reject).
 
-Accepting merges the provisional child into the candidate. Its source records, their
-values and its link decisions move to the survivor; the merged-away child keeps its
-row and ContactPoint ID, pointing at the survivor (chains are collapsed, so one step
-always reaches it); a shield of either child ends up on the survivor. Either way the
-decision is a link decision signed by the person who made it, and an audit event.
+Accepting merges the provisional child into the candidate. Its source records and
+their values move to the survivor; the merged-away child keeps its row and ContactPoint
+ID, pointing at the survivor (chains are collapsed, so one step always reaches it); a
+shield of either child ends up on the survivor. Its link decisions stay with the child
+they were made for, and each of its other records gains a ``merged`` decision naming the
+survivor: a split (:mod:`.review_splits`) reads which records a merged-away child
+brought, to give its ID back with them, and the re-link report which children a split
+set apart. Either way the decision is a link decision signed by the person who made it,
+and an audit event.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from contactpoint.directory.models import Child
 from contactpoint.directory.source_values import refresh_children
@@ -29,7 +33,7 @@ from contactpoint.linkage.review_items import (
     require_shield_views,
     surviving_child,
 )
-from contactpoint.provenance.models import SourceRecord
+from contactpoint.provenance.models import Feed, SourceRecord
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -52,7 +56,7 @@ def accept_match(session: Session, *, by: Principal, item_id: int) -> Child:
     if merged.id == survivor.id:
         raise AlreadyDecidedError("These records are already one child.")
     require_shield_views(session, by=by, children=(merged, survivor))
-    _merge(session, merged=merged, survivor=survivor)
+    _merge(session, by=by, item=item, merged=merged, survivor=survivor)
     _record(session, item, by=by, child=survivor, outcome=LinkOutcome.MERGED)
     audit_trail.match_accepted(
         session,
@@ -112,12 +116,30 @@ def _record(
     item.decided_by = signed
 
 
-def _merge(session: Session, *, merged: Child, survivor: Child) -> None:
-    """Everything of ``merged`` moves to ``survivor``; its ID then points there, in one step."""
-    for table in (SourceRecord, LinkDecision, *MOVED_WITH_CHILD):
+def _merge(
+    session: Session, *, by: Principal, item: ReviewItem, merged: Child, survivor: Child
+) -> None:
+    """The records of ``merged`` and their values move to ``survivor``; its ID then points
+    there, in one step. Its link decisions stay, the history a split reads; each record
+    but the item's (which :func:`_record` decides) gains a ``merged`` decision."""
+    others = session.scalars(
+        select(SourceRecord.id).where(
+            SourceRecord.child_id == merged.id,
+            SourceRecord.feed == Feed.CHILDREN,
+            SourceRecord.id != item.source_record_id,
+        )
+    ).all()
+    for table in (SourceRecord, *MOVED_WITH_CHILD):
         session.execute(
             update(table).where(table.child_id == merged.id).values(child_id=survivor.id)
         )
+    signed = decided_by(by)
+    session.add_all(
+        LinkDecision(source_record_id=record_id, child_id=survivor.id, outcome=LinkOutcome.MERGED,
+                     match_weight=None, model_version=PERSON_MODEL, explanation=None,
+                     decided_by=signed)
+        for record_id in others
+    )  # fmt: skip
     # Children merged into the merged-away child earlier now point at the survivor too.
     session.execute(
         update(Child).where(Child.merged_into_id == merged.id).values(merged_into_id=survivor.id)
