@@ -206,7 +206,7 @@ def test_merge_collapses_chains_so_the_export_needs_one_step(directory):
     assert links["school/S1"] == links["health/H1"] == links["school/S2"]
 
 
-def test_splitting_moves_chosen_records_to_a_new_child_and_names_who_viewed(directory):
+def test_splitting_moves_chosen_records_off_and_names_who_viewed(directory):
     [item, _] = directory.load_pairs()
     by = directory.principal()
     with directory.sessions() as session:
