@@ -127,26 +127,50 @@ def test_a_bad_page_number_is_a_client_error(app, client, directory, page):
     assert "page" in text_of_class(parse_html(response.text), "app-problem")
 
 
-def test_splitting_from_the_page_makes_a_new_child_and_lists_who_viewed(app, client, directory):
+def test_splitting_from_the_page_gives_the_merged_id_back_and_lists_who_viewed(
+    app, client, directory
+):
     [item, _] = directory.load_pairs()
+    merged_id = directory.child_of("school", "S1")
     account, cookie = _signed_in(app, directory.team_user_id)
     _post(client, f"/review/{item}", f"/review/{item}/accept", cookie)  # views, then merges
     survivor = directory.child_of("health", "H1")
-    with app.state.sessions() as session:
-        school = session.scalars(select(SourceRecord.id).where(SourceRecord.record_key == "S1"))
-        school_id = str(school.one())
     split_path = f"/children/{survivor}/split"
 
     form = client.get(split_path, headers=cookie)
-    response = _post(client, split_path, split_path, cookie, records=school_id)
+    response = _post(client, split_path, split_path, cookie, records=_record(app, "S1"))
     page = parse_html(response.text)
 
     assert form.status_code == HTTPStatus.OK
     assert response.status_code == HTTPStatus.OK
-    new_child = directory.child_of("school", "S1")
-    assert new_child != survivor
-    assert new_child in text_of_class(page, "govuk-panel")
+    assert directory.child_of("school", "S1") == merged_id != survivor
+    assert f"They belong again to child {merged_id}" in text_of_class(page, "govuk-panel")
+    assert "leads to its own records again" in text_of_class(page, "app-moved-ids")
     assert str(account.id) in text_of_class(page, "app-viewers")
+
+
+def test_splitting_off_records_no_merged_child_brought_makes_a_new_child(app, client, directory):
+    [item, _] = directory.load_pairs()
+    _, cookie = _signed_in(app, directory.team_user_id)
+    _post(client, f"/review/{item}", f"/review/{item}/accept", cookie)
+    survivor = directory.child_of("health", "H1")
+    split_path = f"/children/{survivor}/split"
+
+    response = _post(client, split_path, split_path, cookie, records=_record(app, "H1"))
+    page = parse_html(response.text)
+
+    new_child = directory.child_of("health", "H1")
+    assert new_child != survivor
+    assert f"They now belong to new child {new_child}" in text_of_class(page, "govuk-panel")
+    assert "app-moved-ids" not in response.text
+
+
+def _record(app, record_key: str) -> str:
+    with app.state.sessions() as session:
+        found = session.scalars(
+            select(SourceRecord.id).where(SourceRecord.record_key == record_key)
+        )
+        return str(found.one())
 
 
 @pytest.mark.parametrize("records", [None, "all", "stranger", "not-a-number"])
