@@ -26,11 +26,36 @@ records of a child a person has merged are not reported ``would_review`` or
 difference before ``would_review``. Shields are not looked at: a record the
 loader would hold because a child is shielded may still be reported.
 
-This scores in one process over the whole directory, which suits a council-sized
-directory. The scoring is not yet run through Splink: at national size Splink's
-``predict`` (DuckDB) could give the pair weights instead, since
-:func:`contactpoint.linkage.splink_models.splink_settings` gives it the same
-comparisons and weights, and this rule would then decide over them.
+Scoring (``engine``): by default Splink 5 scores the pairs, on DuckDB in this
+process (:func:`~.splink_models.predict_pairs`). The live records' feature
+table, with each record's blocking keys as a list
+(:func:`~.splink_models.relink_table`), goes to a ``Linker`` with the model's
+own m and u and its prior for the directory's size
+(:func:`~.splink_models.relink_settings`: :func:`~.splink_models.splink_settings`
+with one blocking rule), so nothing is trained; ``predict`` explodes the key
+lists and scores each pair sharing a key once: the very pairs the loader would
+score, not those of ``PREDICTION_BLOCKING_RULES``. Splink's weights, and the
+levels its ``gamma_`` columns give (for the twin guard), go to the rule above.
+``Engine.PYTHON`` scores the same pairs with :meth:`~.model.Model.score`, the
+loader's own scorer, for comparison (``contactpoint linkage relink --engine
+python``): the levels are the same, the weights differ by under 1e-9 (Splink
+does not round them as the model does), and the reports are the same
+(``tests/linkage/test_relink_engines.py``). A child's records that score alike
+are taken in the records' order, whichever order the pairs came in.
+
+National size (documented, not built): the same settings run on Spark. Make
+the table with :func:`~.splink_models.relink_table` (or the same columns in
+Spark), register it with Splink's ``SparkAPI`` in place of ``DuckDBAPI``, give
+``Linker`` :func:`~.splink_models.relink_settings` and write ``predict()``'s
+``unique_id_l``, ``unique_id_r``, ``match_weight`` and ``gamma_`` columns out;
+this rule then decides over those pairs. Before that can run, the comparisons'
+SQL, written for DuckDB, needs Spark forms: ``SparkAPI`` registers Splink's
+``jaro_winkler`` and ``damerau_levenshtein`` (not ``jaro_winkler_similarity``),
+Spark has no ``hamming``, and ``list_has_any`` and ``list_contains`` are
+``arrays_overlap`` and ``array_contains`` there; the levels and pairs must then
+be checked against DuckDB's as the test above does. And this rule holds every
+pair of the directory in one process: at national size it would have to
+decide over the pairs in parts.
 """
 
 from __future__ import annotations
@@ -47,8 +72,10 @@ from sqlalchemy.orm import aliased
 from contactpoint.directory.models import Child
 from contactpoint.linkage.decisions import DEFAULT_THRESHOLDS, Outcome, Thresholds, decide
 from contactpoint.linkage.index import record_for_row
+from contactpoint.linkage.model import Scored
 from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem, ReviewStatus
 from contactpoint.linkage.records import LinkageRecord, blocking_keys
+from contactpoint.linkage.splink_models import predict_pairs
 from contactpoint.provenance.models import Feed, Source, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import child_from_payload
 
@@ -57,13 +84,20 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
-    from contactpoint.linkage.model import Model, Scored
+    from contactpoint.linkage.model import Model
 
 REPORT_COLUMNS: Final = (
     "difference", "source_a", "record_id_a", "child_id_a", "source_b", "record_id_b",
     "child_id_b", "match_weight",
 )  # fmt: skip
 _BATCH: Final = 5000
+
+
+class Engine(enum.StrEnum):
+    """What scores the pairs: Splink 5 on DuckDB, or the loader's own Python scorer."""
+
+    SPLINK = "splink"
+    PYTHON = "python"
 
 
 class Difference(enum.StrEnum):
@@ -176,10 +210,12 @@ def relink_report(
     *,
     model: Model,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    engine: Engine = Engine.SPLINK,
 ) -> RelinkSummary:
     """Write the differences as CSV (REPORT_COLUMNS); nothing in the directory changes."""
     held = list(live_records(session))
-    relink = _Relink(held, model.for_records(len(held)), thresholds, peoples_decisions(session))
+    scores = _pair_scores(held, model.for_records(len(held)), engine=engine)
+    relink = _Relink(held, scores, thresholds, peoples_decisions(session))
     found: dict[tuple[int, int], tuple[Difference, float | None]] = {}
     for position in range(len(held)):
         difference = relink.difference(position)
@@ -212,6 +248,38 @@ def _row(kind: str, left: HeldRecord, right: HeldRecord, weight: float | None) -
             right.source, right.record_key, right.contactpoint_id, shown]  # fmt: skip
 
 
+def _pair_scores(
+    held: list[HeldRecord], model: Model, *, engine: Engine
+) -> list[dict[int, Scored]]:
+    """Each record's score with every other sharing a blocking key, by position; one score
+    a pair, the same both ways (the comparisons are symmetric)."""
+    scores: list[dict[int, Scored]] = [{} for _ in held]
+    for left, right, scored in _scored_pairs(held, model, engine):
+        scores[left][right] = scores[right][left] = scored
+    return scores
+
+
+def _scored_pairs(
+    held: list[HeldRecord], model: Model, engine: Engine
+) -> Iterator[tuple[int, int, Scored]]:
+    if engine is Engine.SPLINK:
+        for pair in predict_pairs([item.record for item in held], model):
+            scored = Scored(pair.match_weight, model.prior_weight, pair.levels, model)
+            yield pair.left, pair.right, scored
+        return
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for position, item in enumerate(held):
+        for key in blocking_keys(item.record):
+            blocks[key].append(position)
+    seen: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        for index, left in enumerate(members):
+            for right in members[index + 1 :]:
+                if (left, right) not in seen:
+                    seen.add((left, right))
+                    yield left, right, model.score(held[left].record, held[right].record)
+
+
 @dataclass(frozen=True, slots=True)
 class _Candidates:
     """One record's candidates: their weights, each child's best record, children best first."""
@@ -230,11 +298,11 @@ class _Relink:
     def __init__(
         self,
         held: list[HeldRecord],
-        model: Model,
+        scores: list[dict[int, Scored]],
         thresholds: Thresholds,
         decided: PeoplesDecisions,
     ) -> None:
-        self.held, self.model, self.thresholds, self.decided = held, model, thresholds, decided
+        self.held, self.scores, self.thresholds, self.decided = held, scores, thresholds, decided
         self.by_child: dict[int, list[int]] = defaultdict(list)
         for position, item in enumerate(held):
             self.by_child[item.child_id].append(position)
@@ -242,25 +310,10 @@ class _Relink:
         for pair in decided.kept_apart:
             for child in pair:
                 self.apart[child] |= pair - {child}
-        self.weights: list[dict[int, float]] = [{} for _ in held]
-        self.pairs_scored = 0
-        self._score_blocks()
-
-    def _score_blocks(self) -> None:
-        blocks: dict[str, list[int]] = defaultdict(list)
-        for position, item in enumerate(self.held):
-            for key in blocking_keys(item.record):
-                blocks[key].append(position)
-        for members in blocks.values():
-            for index, left in enumerate(members):
-                for right in members[index + 1 :]:
-                    if right not in self.weights[left]:
-                        weight = self._score(left, right).match_weight
-                        self.weights[left][right] = self.weights[right][left] = weight
-                        self.pairs_scored += 1
+        self.pairs_scored = sum(map(len, scores)) // 2
 
     def _score(self, incoming: int, candidate: int) -> Scored:
-        return self.model.score(self.held[incoming].record, self.held[candidate].record)
+        return self.scores[incoming][candidate]
 
     def difference(self, position: int) -> tuple[Difference, int, float | None] | None:
         """How the loader would decide this record now, where that differs: the kind of
@@ -287,11 +340,12 @@ class _Relink:
 
     def _candidates(self, position: int) -> _Candidates:
         """The records scored with this one, but for those of children a person kept apart
-        from its child."""
+        from its child. In the records' order, so that of a child's records that score alike
+        the first is its best, whichever order the pairs were scored in."""
         apart = self.apart.get(self.held[position].child_id, set())
         weights = {
             other: weight
-            for other, weight in self.weights[position].items()
+            for other, weight in sorted(self._weights(position))
             if self.held[other].child_id not in apart
         }
         best_record: dict[int, int] = {}
@@ -302,6 +356,10 @@ class _Relink:
         # Best first; of equal children, the one whose record came first.
         ranked = sorted(best_record, key=lambda c: (-weights[best_record[c]], best_record[c]))
         return _Candidates(weights, best_record, ranked)
+
+    def _weights(self, position: int) -> Iterator[tuple[int, float]]:
+        for other, scored in self.scores[position].items():
+            yield other, scored.match_weight
 
     def _decide(self, position: int, found: _Candidates) -> Outcome:
         """:func:`decide`, given what the loader gives it: the best child's every score."""

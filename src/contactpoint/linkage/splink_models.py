@@ -1,17 +1,19 @@
 """Our model as Splink sees it: the input table of features, and the settings with m and u.
 
 Splink (and DuckDB) are imported only here and in ``training``, on use, so that
-scoring never loads them.
+scoring never loads them. :func:`predict_pairs` is the batch re-link's scoring:
+Splink's ``predict`` with the model's fixed m and u over the pairs the loader
+would score.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Final
 
 from contactpoint.linkage.comparisons import COMPARISONS
 from contactpoint.linkage.model import LevelParameters, Model
-from contactpoint.linkage.records import Features
+from contactpoint.linkage.records import Features, blocking_keys
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from contactpoint.linkage.records import LinkageRecord
 
 UNIQUE_ID: Final = "unique_id"
+BLOCKING_KEYS: Final = "blocking_keys"  # the loader's keys, a list per record (re-link only)
 M_FLOOR: Final = 0.001
 U_FLOOR: Final = 1e-7
 _LIST_COLUMNS: Final = frozenset(
@@ -140,3 +143,86 @@ def model_from_splink(
         parameters=tuple(parameters),
         trained_on_records=trained_on_records,
     )
+
+
+# The batch re-link -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PredictedPair:
+    """One pair as Splink scored it: positions in the records given, its weight and levels."""
+
+    left: int
+    right: int
+    match_weight: float
+    levels: tuple[int, ...]  # per comparison, as :attr:`Scored.levels` numbers them
+
+
+def relink_table(records: Sequence[LinkageRecord], unique_ids: Sequence[str]) -> pa.Table:
+    """:func:`feature_table` with each record's blocking keys, the loader's, as a sorted list."""
+    import pyarrow as pa  # noqa: PLC0415 - heavy, and only Splink's runs need it
+
+    keys = [sorted(blocking_keys(record)) for record in records]
+    table = feature_table(records, unique_ids)
+    return table.append_column(BLOCKING_KEYS, pa.array(keys, pa.list_(pa.string())))
+
+
+def relink_settings(model: Model) -> dict[str, Any]:
+    """:func:`splink_settings`, with the loader's candidates: the pairs sharing a blocking key.
+
+    Splink explodes the key lists and joins on a key, each pair once however
+    many keys it shares: the same pairs the loader scores, not
+    :data:`PREDICTION_BLOCKING_RULES`'. No m or u is estimated from them.
+    """
+    from splink import block_on  # noqa: PLC0415 - heavy: only Splink's runs load it
+
+    settings = splink_settings(model)
+    settings["blocking_rules_to_generate_predictions"] = [
+        block_on(BLOCKING_KEYS, arrays_to_explode=[BLOCKING_KEYS])
+    ]
+    return settings
+
+
+def predict_pairs(records: Sequence[LinkageRecord], model: Model) -> list[PredictedPair]:
+    """Every pair of ``records`` sharing a blocking key, scored by Splink 5's ``predict`` on
+    DuckDB with the model's m and u and its prior (``model.prior``)."""
+    from splink import DuckDBAPI, Linker  # noqa: PLC0415 - heavy: only Splink's runs load it
+
+    if len(records) < 2:  # noqa: PLR2004 - no pair to score
+        return []
+    db_api = DuckDBAPI()
+    frame = db_api.register(
+        relink_table(records, [str(n) for n in range(len(records))]), dataset_display_name="live"
+    )
+    linker = Linker(frame, relink_settings(model), log_level=None)
+    gammas = [f"gamma_{comparison.name}" for comparison in COMPARISONS]
+    # Splink leaves this one method unannotated.
+    predictions = linker.inference.predict().as_pyarrow_table()  # type: ignore[no-untyped-call]
+    return _predicted_pairs(
+        predictions.select(["unique_id_l", "unique_id_r", "match_weight", *gammas]).to_pydict()
+    )
+
+
+def _predicted_pairs(columns: dict[str, list[Any]]) -> list[PredictedPair]:
+    levels = zip(
+        *(
+            [_level(comparison.levels, gamma) for gamma in columns[f"gamma_{comparison.name}"]]
+            for comparison in COMPARISONS
+        ),
+        strict=True,
+    )
+    return [
+        PredictedPair(int(left), int(right), float(weight), tuple(pair_levels))
+        for left, right, weight, pair_levels in zip(
+            columns["unique_id_l"],
+            columns["unique_id_r"],
+            columns["match_weight"],
+            levels,
+            strict=True,
+        )
+    ]
+
+
+def _level(levels: Sequence[object], gamma: int) -> int:
+    """Our level number from Splink's gamma: -1 is the null level (0), then best (highest) first."""
+    return 0 if gamma == -1 else len(levels) - 1 - gamma
