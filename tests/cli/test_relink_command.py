@@ -51,3 +51,26 @@ def test_relink_uses_the_configured_thresholds(configured, tmp_path, monkeypatch
     with output.open(encoding="utf-8", newline="") as stream:
         assert list(csv.DictReader(stream)) == []
     assert "0 pairs it would merge" in result.output
+
+
+@pytest.mark.parametrize("engine", ["splink", "python"])
+def test_relink_scores_with_either_engine_and_says_which(configured, tmp_path, monkeypatch, engine):
+    """The same girl kept apart by loads whose thresholds no pair reaches, re-linked with the
+    default thresholds: either engine reports the pair the loader would now merge."""
+    loads = Loads.with_sources(configured.engine, tmp_path, "health", "school_census")
+    strict = DirectoryLinker(Model.default(), Thresholds(link=1000.0, review=1000.0))
+    monkeypatch.setattr("feeds.loads.linker", lambda: strict)
+    loads.load("health", child_csv(AMELIA))
+    loads.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
+    for name in NO_PAIR_LINKS:
+        monkeypatch.delenv(name)
+    output = tmp_path / "relink.csv"
+    arguments = ["relink", "--output", str(output), "--engine", engine]
+    result = CliRunner().invoke(linkage_app, arguments)
+    assert result.exit_code == 0, result.output
+    with output.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [(r["difference"], r["record_id_a"], r["record_id_b"]) for r in rows] == [
+        ("would_merge", "A1", "S1")
+    ]
+    assert f"1 pairs scored ({engine})" in result.output

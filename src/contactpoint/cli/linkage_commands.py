@@ -17,7 +17,7 @@ from contactpoint.access.commands import operator
 from contactpoint.audit.events import export_event
 from contactpoint.audit.services import record
 from contactpoint.feeds.sources import hold_every_source
-from contactpoint.linkage.batch import live_records, relink_report
+from contactpoint.linkage.batch import Engine, live_records, relink_report
 from contactpoint.linkage.index import live_child_records, rebuild_index
 from contactpoint.linkage.services import default_linker
 from contactpoint.linkage.training import train_model
@@ -85,6 +85,14 @@ def train(
 @linkage_app.command("relink")
 def relink(
     output: Annotated[Path, typer.Option("--output", help="Where to write the report (CSV).")],
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="What scores the pairs: Splink on DuckDB, or the loader's own Python scorer"
+            " (the same pairs and weights; for comparison).",
+        ),
+    ] = Engine.SPLINK,
 ) -> None:
     """Re-link every live record with the model and thresholds loads use
     (CONTACTPOINT_LINKAGE_*) and report where they would decide differently. Changes nothing."""
@@ -92,14 +100,17 @@ def relink(
         linker = default_linker(load_settings())
         model = linker.model
         with output.open("w", encoding="utf-8", newline="") as stream:
-            summary = relink_report(session, stream, model=model, thresholds=linker.thresholds)
+            summary = relink_report(
+                session, stream, model=model, thresholds=linker.thresholds, engine=engine
+            )
         rows = summary.would_merge + summary.would_review + summary.would_split
         record(session, export_event(actor_for(operator()), export="relink_report", rows=rows))
         session.commit()
         console.print(
             f"Model {model.version}: {summary.records:,} records, {summary.pairs_scored:,} pairs"
-            f" scored; {summary.would_merge:,} pairs it would merge, {summary.would_review:,}"
-            f" it would hold for review and {summary.would_split:,} records it would split off."
+            f" scored ({engine}); {summary.would_merge:,} pairs it would merge,"
+            f" {summary.would_review:,} it would hold for review and {summary.would_split:,}"
+            " records it would split off."
             f" Report: {output}"
         )
 
