@@ -454,9 +454,17 @@ class _Load:
         )
 
     def _missing(self, load: FeedLoad) -> Any:
-        """The source's live records that this (full) extract does not carry."""
-        carried = select(FeedLoadKey.record_key).where(FeedLoadKey.load_id == load.id)
-        return self._live().where(SourceRecord.record_key.not_in(carried))
+        """The source's live records that this (full) extract does not carry.
+
+        NOT EXISTS, not NOT IN: PostgreSQL runs ``NOT IN (subquery)`` as a hashed
+        subplan only while the subquery's keys fit in work_mem; past that (a full
+        extract of a million records) it rescans them for every live record, and
+        the query ran for hours. NOT EXISTS is an anti-join on both databases, using
+        the (load_id, record_key) index."""
+        carried = select(FeedLoadKey.id).where(
+            FeedLoadKey.load_id == load.id, FeedLoadKey.record_key == SourceRecord.record_key
+        )
+        return self._live().where(~carried.exists())
 
     def _ending(self, load: FeedLoad) -> Any:
         """The records this (full) extract ends: those it does not carry, but for any a
