@@ -6,14 +6,21 @@ A record held for review is linked to a provisional new child; its
 (:func:`review_evidence`) and then:
 
 - accepts (:func:`accept_match`): the provisional child is merged into the
-  candidate. Its source records, their values and its link decisions move to the
-  survivor; the merged-away child keeps its row and ContactPoint ID, pointing at
-  the survivor (chains are collapsed, so one step always reaches it); a shield
-  of either child ends up on the survivor;
+  candidate. Its source records and their values move to the survivor; its link
+  decisions stay with the child they were made for, and each of its child records
+  gains a ``merged`` decision naming the survivor; the merged-away child
+  keeps its row and ContactPoint ID, pointing at the survivor (chains are
+  collapsed, so one step always reaches it); a shield of either child ends up on
+  the survivor;
 - keeps them separate (:func:`reject_match`): both children stay;
 - or, for a child merged wrongly (by a person or by the model), splits chosen
-  source records off to a new child (:func:`split_child`) and learns who viewed
-  the wrongly merged child, so the council can tell them.
+  source records off (:func:`split_child`) and learns who viewed the wrongly
+  merged child (under its own ID or any ID merged into it), so the council can
+  tell them. When the chosen records include every live record a child merged
+  into this one brought, they go back to it, revived under its own ContactPoint
+  ID (of several such children, the one that brought the most; the others' IDs
+  lead to it); otherwise to a new child. Each merged-away ID the split moves is
+  audited (``unmerge_child``).
 
 No decision deletes a source record. Every service asks the policy itself
 (``linkage:review:work`` within the item's council; the hidden details of a
