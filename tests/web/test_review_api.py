@@ -10,6 +10,7 @@ from test_api_tokens import bearer, issue_token
 
 from contactpoint.access.models import UserAccount
 from contactpoint.access.permissions import Permission
+from contactpoint.linkage.models import ReviewItem
 from contactpoint.provenance.models import SourceRecord
 from linkage.test_review_support import ReviewDirectory
 
@@ -56,14 +57,13 @@ def test_the_queue_evidence_and_accept_through_the_api(app, client, directory):
 
 def test_reject_and_split_through_the_api(app, client, directory):
     [first, second] = directory.load_pairs()
+    merged_id = directory.child_of("school", "S1")
     headers = _headers(app, directory.team_user_id)
 
     rejected = client.post(f"{REVIEW}/{second}/reject", headers=headers)
     client.post(f"{REVIEW}/{first}/accept", headers=headers)
     survivor = directory.child_of("health", "H1")
-    with app.state.sessions() as session:
-        school = session.scalars(select(SourceRecord.id).where(SourceRecord.record_key == "S1"))
-        school_id = school.one()
+    school_id = _record(app, "S1")
     split = client.post(
         f"{REVIEW}/children/{survivor}/split",
         json={"source_record_ids": [school_id]},
@@ -74,7 +74,60 @@ def test_reject_and_split_through_the_api(app, client, directory):
     assert split.status_code == HTTPStatus.OK
     body = split.json()
     assert body["moved_source_record_ids"] == [school_id]
-    assert directory.child_of("school", "S1") == body["new_contactpoint_id"] != survivor
+    assert directory.child_of("school", "S1") == body["new_contactpoint_id"] == merged_id
+    assert merged_id != survivor
+    assert (body["revived"], body["merged_ids_moved"]) == (True, [])
+
+
+def test_a_split_answers_which_merged_away_ids_lead_to_the_revived_child(app, client, directory):
+    """Amelia's health child, with her school child merged into it, merged into Oliver's."""
+    [first, second] = directory.load_pairs()
+    amelia_id = directory.child_of("health", "H1")
+    school_id = directory.child_of("school", "S1")
+    oliver_id = directory.child_of("health", "H2")
+    headers = _headers(app, directory.team_user_id)
+    client.post(f"{REVIEW}/{first}/accept", headers=headers)
+    with app.state.sessions.begin() as session:
+        session.get(ReviewItem, second).provisional_child_id = session.get(
+            ReviewItem, first
+        ).provisional_child_id
+    client.post(f"{REVIEW}/{second}/accept", headers=headers)
+    amelias = [_record(app, "H1"), _record(app, "S1")]
+
+    split = client.post(
+        f"{REVIEW}/children/{oliver_id}/split", json={"source_record_ids": amelias}, headers=headers
+    )
+
+    assert split.status_code == HTTPStatus.OK
+    body = split.json()
+    assert (body["new_contactpoint_id"], body["revived"]) == (amelia_id, True)
+    assert body["merged_ids_moved"] == [school_id]
+    assert set(body) == {"contactpoint_id", "new_contactpoint_id", "moved_source_record_ids",
+                         "viewers", "revived", "merged_ids_moved"}  # fmt: skip
+
+
+def test_a_split_to_a_new_child_answers_that_no_id_was_revived(app, client, directory):
+    [item, _] = directory.load_pairs()
+    headers = _headers(app, directory.team_user_id)
+    client.post(f"{REVIEW}/{item}/accept", headers=headers)
+    survivor = directory.child_of("health", "H1")
+    health = [_record(app, "H1")]
+
+    split = client.post(
+        f"{REVIEW}/children/{survivor}/split", json={"source_record_ids": health}, headers=headers
+    )
+
+    body = split.json()
+    assert body["new_contactpoint_id"] == directory.child_of("health", "H1") != survivor
+    assert (body["revived"], body["merged_ids_moved"]) == (False, [])
+
+
+def _record(app, record_key: str) -> int:
+    with app.state.sessions() as session:
+        found = session.scalars(
+            select(SourceRecord.id).where(SourceRecord.record_key == record_key)
+        )
+        return found.one()
 
 
 @pytest.mark.parametrize(

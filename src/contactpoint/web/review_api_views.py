@@ -4,8 +4,9 @@
 a page, oldest first; below 1 answers 422, past the last page 404);
 ``/api/v1/review/{item_id}`` is one item's evidence; ``.../accept`` and
 ``.../reject`` decide it; ``/api/v1/review/children/{contactpoint_id}/split``
-moves chosen source records to a new child and answers who viewed the wrongly
-merged child. The services ask the policy themselves; an unknown item answers
+moves chosen source records to the child they belong to (a merged-away child
+revived under its own ContactPoint ID, or a new one) and answers who viewed the
+wrongly merged child. The services ask the policy themselves; an unknown item answers
 404, a decided one 409, records that cannot be split off 422, each as problem
 details saying why.
 """
@@ -124,10 +125,19 @@ class ViewerOut(BaseModel):
 
 
 class SplitOut(BaseModel):
-    contactpoint_id: str
-    new_contactpoint_id: str
+    contactpoint_id: str = Field(description="The child split from.")
+    new_contactpoint_id: str = Field(
+        description="The child the records went to: a new one, or one revived."
+    )
     moved_source_record_ids: list[int]
     viewers: list[ViewerOut]
+    revived: bool = Field(
+        description="new_contactpoint_id had been merged into the child split from "
+        "and leads to its own records again."
+    )
+    merged_ids_moved: list[str] = Field(
+        description="Other merged-away ContactPoint IDs that now lead to new_contactpoint_id."
+    )
 
 
 @router.get(API_REVIEW, dependencies=REVIEWING, response_model=QueueOut)
@@ -181,7 +191,8 @@ def split(
     caller: Caller,
     session: DatabaseSession,
 ) -> Any:
-    """Move these source records to a new child; who viewed the wrongly merged child."""
+    """Move these source records to the child they belong to (revived, or a new one); who
+    viewed the wrongly merged child."""
     try:
         result = split_child(
             session, by=caller, contactpoint_id=contactpoint_id,
