@@ -86,7 +86,7 @@ def test_accepting_merges_and_the_merged_id_leads_to_the_survivor(app, client, d
     again = _post(client, "/review", f"/review/{item}/reject", cookie)
 
     assert response.status_code == HTTPStatus.OK
-    assert candidate in text_of_class(parse_html(response.text), "govuk-panel")
+    assert _panel_id(parse_html(response.text)) == candidate
     with app.state.sessions() as session:
         assert find_child(session, provisional).contactpoint_id == candidate
     assert again.status_code == HTTPStatus.CONFLICT
@@ -98,9 +98,11 @@ def test_keeping_separate_leaves_the_children_apart(app, client, directory):
     _, cookie = _signed_in(app, directory.team_user_id)
 
     response = _post(client, f"/review/{item}", f"/review/{item}/reject", cookie)
+    page = parse_html(response.text)
 
     assert response.status_code == HTTPStatus.OK
-    assert text_of(parse_html(response.text), "h1") == "Kept separate"
+    assert text_of(page, "h1") == "Kept separate"
+    assert _panel_id(page) == directory.child_of("school", "S2")
     assert directory.child_of("school", "S2") != directory.child_of("health", "H2")
 
 
@@ -145,6 +147,7 @@ def test_splitting_from_the_page_gives_the_merged_id_back_and_lists_who_viewed(
     assert response.status_code == HTTPStatus.OK
     assert directory.child_of("school", "S1") == merged_id != survivor
     assert f"They belong again to child {merged_id}" in text_of_class(page, "govuk-panel")
+    assert _panel_id(page) == merged_id
     assert "leads to its own records again" in text_of_class(page, "app-moved-ids")
     assert str(account.id) in text_of_class(page, "app-viewers")
 
@@ -163,6 +166,15 @@ def test_splitting_off_records_no_merged_child_brought_makes_a_new_child(app, cl
     assert new_child != survivor
     assert f"They now belong to new child {new_child}" in text_of_class(page, "govuk-panel")
     assert "app-moved-ids" not in response.text
+
+
+def _panel_id(page) -> str:
+    """The ContactPoint ID in the panel, in a real ``<strong>`` element, not escaped markup."""
+    panel = next(e for e in page.iter() if "govuk-panel" in e.get("class", "").split())
+    assert "<strong" not in "".join(panel.itertext())
+    strong = panel.find(".//strong[@class='app-contactpoint-id']")
+    assert strong is not None, "no <strong class=app-contactpoint-id> in the panel"
+    return "".join(strong.itertext()).strip()
 
 
 def _record(app, record_key: str) -> str:
