@@ -69,6 +69,18 @@ def child_split(
     record(session, event)
 
 
+def child_unmerged(
+    session: Session, *, by: Principal, merged: str, split_from: str, leads_to: str | None
+) -> None:
+    """A merged-away ID a split moved: it led to ``split_from``, now to ``leads_to``
+    (none when the child is revived)."""
+    changes = {"merged_into": (split_from, leads_to)}
+    event = events.admin_action_event(
+        actor_for(by), action="unmerge_child", subject=Subject.child(merged), changes=changes
+    )
+    record(session, event)
+
+
 def viewers_listed(session: Session, *, by: Principal, contactpoint_id: str, rows: int) -> None:
     """Who viewed a wrongly merged child, shown so the council can tell them: an export."""
     event = events.export_event(

@@ -35,11 +35,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from contactpoint.access.audit_trail import actor_for
 from contactpoint.access.policy import Target, decide, require
-from contactpoint.audit.events import ActorKind, Subject, admin_action_event
+from contactpoint.audit.events import ActorKind
 from contactpoint.audit.reports import who_viewed_child
-from contactpoint.audit.services import record
 from contactpoint.directory.models import Child
 from contactpoint.directory.services import register_child
 from contactpoint.directory.source_values import refresh_children
@@ -265,19 +263,10 @@ def _move_ids(
         leads_to = None if merged.id == to_child.id else to_child
         merged.merged_into_id = None if leads_to is None else leads_to.id
         merged.updated_at = now
-        changes = {
-            "merged_into": (
-                split_from.contactpoint_id,
-                None if leads_to is None else leads_to.contactpoint_id,
-            )
-        }
-        event = admin_action_event(
-            actor_for(by),
-            action="unmerge_child",
-            subject=Subject.child(merged.contactpoint_id),
-            changes=changes,
-        )
-        record(session, event)
+        audit_trail.child_unmerged(
+            session, by=by, merged=merged.contactpoint_id, split_from=split_from.contactpoint_id,
+            leads_to=None if leads_to is None else leads_to.contactpoint_id,
+        )  # fmt: skip
 
 
 def _record_split(
