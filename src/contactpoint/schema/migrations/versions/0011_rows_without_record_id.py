@@ -29,5 +29,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("feed_load") as batch_op:
-        batch_op.drop_column("rows_without_record_id")
+    # Not batch mode: on SQLite it copies feed_load and drops the original, which the
+    # foreign keys of its problems, keys and changes refuse once a load exists. SQLite
+    # (3.35 and later) drops a column in place, as PostgreSQL does.
+    op.drop_column("feed_load", "rows_without_record_id")
