@@ -167,3 +167,14 @@ def test_a_fhir_resource_of_another_type_does_not_stop_a_full_extract_ending(
     assert report.status is LoadStatus.COMPLETED
     assert (report.counts["rejected"], report.counts["ended"]) == (1, ended)
     assert ("P3" in live_keys(directory)) is (ended == 0)
+
+
+def test_rows_of_separators_only_are_skipped_like_blank_lines(loads):
+    """A spreadsheet leaves ``,,,,`` rows below its data: they are no rows, so they neither
+    count as rejected nor stop a full extract ending what it does not carry."""
+    extract = child_csv(*CHILDREN[:9]) + b",,,,,,\r\n,,,,,,\r\n"
+    report = loads.load("health", extract)
+    assert report.status is LoadStatus.COMPLETED
+    assert (report.counts["rows_read"], report.counts["rejected"]) == (9, 0)
+    assert report.counts["ended"] == 1
+    assert "H9" not in live_keys(loads)

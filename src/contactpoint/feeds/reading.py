@@ -120,7 +120,8 @@ def _scan(text: str, *, inside: bool) -> tuple[bool, bool]:
 
 
 def records(lines: Iterator[tuple[int, str]]) -> Iterator[Record | Broken]:
-    """RFC 4180 records with the line each starts on; blank lines are skipped.
+    """RFC 4180 records with the line each starts on; blank lines, and rows whose values
+    are all empty, are skipped.
 
     When a record that spans lines turns out broken, only its first line is
     rejected and the lines after it are read afresh: a stray quote costs one row.
@@ -151,8 +152,14 @@ def records(lines: Iterator[tuple[int, str]]) -> Iterator[Record | Broken]:
             continue
         for _ in range(taken):
             pending.popleft()
-        if text.strip():
-            yield _record(start, text)
+        record = _record(start, text) if text.strip() else None
+        if record is not None and not _empty(record):
+            yield record
+
+
+def _empty(record: Record | Broken) -> bool:
+    """A row of separators only (``,,,,``, as spreadsheets leave below their data)."""
+    return isinstance(record, Record) and not any(value.strip() for value in record.values)
 
 
 def _record(start: int, text: str) -> Record | Broken:
