@@ -96,12 +96,18 @@ def sources_add(
 
 
 def _extracted_on(value: str | None) -> dt.date:
+    today = dt.datetime.now(dt.UTC).date()
     if value is None:
-        return dt.datetime.now(dt.UTC).date()
+        return today
     try:
-        return iso_date(value)
+        day = iso_date(value)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    # As the upload page and the API refuse it: a date to come would outrank every later
+    # extract for ever (an old extract sent again never overrides newer values).
+    if day > max(today, dt.datetime.now(dt.UTC).astimezone().date()):  # the local date too
+        raise typer.BadParameter(f"{value!r} is after today: give the day the extract was taken")
+    return day
 
 
 def load(  # noqa: PLR0917 - the contract's options, as Typer takes them
