@@ -11,13 +11,19 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from rich.table import Table
 
 from contactpoint.access.audit_trail import actor_for
 from contactpoint.access.commands import operator
-from contactpoint.audit.events import export_event
+from contactpoint.audit.events import export_event, record_view_event
 from contactpoint.audit.services import record
 from contactpoint.feeds.sources import hold_every_source
 from contactpoint.linkage.batch import Engine, live_records, relink_report
+from contactpoint.linkage.explanations import (
+    ExplainedDecision,
+    UnknownRecordError,
+    explain_record,
+)
 from contactpoint.linkage.index import live_child_records, rebuild_index
 from contactpoint.linkage.services import default_linker
 from contactpoint.linkage.training import train_model
@@ -113,6 +119,57 @@ def relink(
             " records it would split off."
             f" Report: {output}"
         )
+
+
+@linkage_app.command("explain")
+def explain(
+    record_id: Annotated[str, typer.Argument(help="The source's record_id of the child record.")],
+    source: Annotated[str, typer.Option("--source", help="The registered source's name.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why you need to see it (kept in the audit trail).")
+    ],
+) -> None:
+    """Why a source record belongs to its child: each link decision, newest first, with the
+    model's prior and comparison weights that add up to the match weight that decided."""
+    with _sessions() as sessions, sessions() as session:
+        if not reason.strip():
+            raise LinkageCommandError("say why you need to see it: --reason is empty")
+        try:
+            decisions = explain_record(session, source=source, record_id=record_id)
+        except UnknownRecordError as error:
+            raise LinkageCommandError(str(error)) from None
+        seen = {decision.resolves_to for decision in decisions}
+        actor = actor_for(operator())
+        for contactpoint_id in sorted(seen):
+            record(
+                session, record_view_event(actor, contactpoint_id=contactpoint_id, reason=reason)
+            )
+        session.commit()
+        for decision in decisions:
+            _print_decision(decision)
+
+
+def _print_decision(decision: ExplainedDecision) -> None:
+    now = (
+        ""
+        if decision.resolves_to == decision.contactpoint_id
+        else (f" (now {decision.resolves_to})")
+    )
+    weight = "" if decision.match_weight is None else f", match weight {decision.match_weight:.2f}"
+    console.print(
+        f"{decision.decided_at:%Y-%m-%d %H:%M} {decision.outcome}: child"
+        f" {decision.contactpoint_id}{now}{weight}; model {decision.model_version};"
+        f" by {decision.decided_by}"
+    )
+    if decision.prior is None or not decision.comparisons:
+        return
+    table = Table("comparison", "level", "weight", show_header=True)
+    table.add_row("prior", "", f"{decision.prior:+.2f}")
+    for part in decision.comparisons:
+        table.add_row(part.comparison, part.level, f"{part.weight:+.2f}")
+    total = decision.prior + sum(part.weight for part in decision.comparisons)
+    table.add_row("total", "", f"{total:+.2f}")
+    console.print(table)
 
 
 @linkage_app.command("reindex")

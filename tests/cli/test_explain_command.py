@@ -1,0 +1,46 @@
+"""`contactpoint linkage explain`: the decisions printed, the view audited with its reason."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from contactpoint.audit.events import EventType
+from contactpoint.audit.models import AuditEventDetails, AuditEventRow
+from feeds.feed_files import child_csv
+from feeds.loads import Loads
+
+from cli_commands import run_command
+
+AMELIA = {"record_id": "H1", "given_name": "Amelia", "family_name": "Barton",
+          "date_of_birth": "2014-07-21", "nhs_number": "9991027610"}  # fmt: skip
+
+
+@pytest.fixture
+def loads(fresh_database, tmp_path) -> Loads:
+    directory = Loads.with_sources(fresh_database.engine, tmp_path, "health", "school_census")
+    directory.load("health", child_csv(AMELIA))
+    directory.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
+    return directory
+
+
+def test_the_command_prints_the_weights_and_audits_the_view_with_its_reason(loads, fresh_database):
+    result = run_command("linkage", "explain", "S1", "--source", "school_census",
+                         "--reason", "checking a link the school queried",
+                         database_url=fresh_database.url)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "linked: child" in result.stdout
+    assert "total" in result.stdout
+    with loads.sessions() as session:
+        views = session.execute(
+            select(AuditEventRow.subject_ref, AuditEventDetails.details)
+            .join(AuditEventDetails, AuditEventDetails.sequence == AuditEventRow.sequence)
+            .where(AuditEventRow.event_type == EventType.RECORD_VIEW)
+        ).all()
+    [(child, details)] = views
+    assert child == next(link[2] for link in loads.links() if link[1] == "S1")
+    assert "checking a link the school queried" in details
+    refused = run_command("linkage", "explain", "S1", "--source", "school_census",
+                          "--reason", " ", database_url=fresh_database.url)  # fmt: skip
+    assert refused.returncode == 1
+    assert "--reason is empty" in refused.stderr

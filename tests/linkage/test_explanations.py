@@ -1,0 +1,51 @@
+"""Why a source record belongs to its child: its decisions read back, weights that add up."""
+
+from __future__ import annotations
+
+import pytest
+
+from contactpoint.linkage.explanations import UnknownRecordError, explain_record
+from contactpoint.linkage.model import Model
+from contactpoint.linkage.models import LinkOutcome
+from feeds.feed_files import child_csv
+from feeds.loads import Loads
+
+AMELIA = {"record_id": "H1", "given_name": "Amelia", "family_name": "Barton",
+          "date_of_birth": "2014-07-21", "nhs_number": "9991027610"}  # fmt: skip
+
+
+@pytest.fixture
+def loads(fresh_database, tmp_path) -> Loads:
+    directory = Loads.with_sources(fresh_database.engine, tmp_path, "health", "school_census")
+    directory.load("health", child_csv(AMELIA))
+    directory.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
+    return directory
+
+
+def test_a_linked_record_is_explained_by_weights_that_add_up_to_its_match_weight(loads):
+    with loads.sessions() as session:
+        [decision] = explain_record(session, source="school_census", record_id="S1")
+    [(_, _, child)] = [link for link in loads.links() if link[1] == "S1"]
+    assert (decision.outcome, decision.contactpoint_id, decision.resolves_to) == (
+        LinkOutcome.LINKED,
+        child,
+        child,
+    )
+    assert decision.model_version == Model.default().version
+    assert decision.prior is not None
+    assert decision.match_weight is not None
+    total = decision.prior + sum(part.weight for part in decision.comparisons)
+    assert total == pytest.approx(decision.match_weight, abs=1e-9)
+    assert {part.comparison for part in decision.comparisons} >= {"given_name", "nhs_number"}
+
+
+def test_the_first_record_was_a_new_child_with_no_candidate(loads):
+    with loads.sessions() as session:
+        [decision] = explain_record(session, source="health", record_id="H1")
+    assert decision.outcome is LinkOutcome.NEW_CHILD
+    assert (decision.match_weight, decision.comparisons) == (None, ())
+
+
+def test_an_unknown_record_says_which(loads):
+    with loads.sessions() as session, pytest.raises(UnknownRecordError, match="'S9'"):
+        explain_record(session, source="school_census", record_id="S9")
