@@ -7,6 +7,7 @@ holds them. Each ID's move is audited, and no source record is lost.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -25,6 +26,7 @@ from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem
 from contactpoint.linkage.review import accept_match, split_child
 from contactpoint.provenance.models import Source, SourceRecord
 from feeds.feed_files import child_csv
+from feeds.loads import EXTRACTED_ON
 
 
 @pytest.fixture
@@ -166,6 +168,40 @@ def test_a_merged_away_child_is_revived_only_when_all_its_live_records_move(dire
     assert directory.child_of("school", "S1") == merged_id
     assert directory.child_of("school", "S3") == part.new_contactpoint_id != merged_id
     assert (part.revived, whole.new_contactpoint_id, whole.revived) == (False, merged_id, True)
+    _assert_every_id_leads_to_its_records(directory)
+
+
+def test_a_revived_child_takes_back_its_ended_records_so_a_later_extract_brings_them_to_it(
+    directory,
+):
+    """The school's S3 linked to Amelia's provisional child, then ended before the merge."""
+    [item, _] = directory.load_pairs()
+    s3 = {**AMELIA_AT_SCHOOL, "record_id": "S3"}
+    directory.loads.load("school", child_csv(s3), mode=LoadMode.DELTA)
+    a_day = dt.timedelta(days=1)
+    directory.loads.load("school", child_csv({**s3, "action": "delete"}),
+                         mode=LoadMode.DELTA, extracted_on=EXTRACTED_ON + a_day)  # fmt: skip
+    merged_id = directory.child_of("school", "S3")
+    by = directory.principal()
+    with directory.sessions() as session:
+        survivor = accept_match(session, by=by, item_id=item)
+        session.commit()
+        live, ended = _record(session, "school", "S1"), _record(session, "school", "S3")
+        result = split_child(session, by=by, contactpoint_id=survivor.contactpoint_id,
+                             source_record_ids=[live])  # fmt: skip
+        session.commit()
+        split = _events(session, "split_child")
+    again = child_csv({**s3, "action": "upsert"})
+    directory.loads.load(
+        "school", again, mode=LoadMode.DELTA, extracted_on=EXTRACTED_ON + 2 * a_day
+    )
+
+    assert (result.new_contactpoint_id, result.revived) == (merged_id, True)
+    assert directory.links()["school/S3"] == merged_id != survivor.contactpoint_id
+    assert result.moved_source_record_ids == sorted([live, ended])
+    assert split == [(survivor.contactpoint_id,
+                      {"split_to": {"old": None, "new": merged_id},
+                       "records_moved": {"old": None, "new": 2}})]  # fmt: skip
     _assert_every_id_leads_to_its_records(directory)
 
 

@@ -6,9 +6,12 @@ the child that holds its records, so a practitioner holding it never opens anoth
 child's record:
 
 - a child merged into this one whose live records are all among those chosen is
-  revived: its ID stops pointing here and the records go back to it. If the chosen
-  records are all the live records of several such children, the one that brought
-  the most (the oldest, on a tie) is revived and the others' IDs point at it;
+  revived: its ID stops pointing here and the records go back to it, with the ended
+  records it brought (a load never re-links a record, so one left here that an extract
+  sent again would be live here again, on the wrong child). If the chosen records are
+  all the live records of several such children, the one that brought the most (the
+  oldest, on a tie) is revived and the others' IDs point at it, and their ended records go
+  there too;
 - otherwise the records go to a new child with a new ContactPoint ID, and a merged-away
   child only some of whose live records move keeps pointing here, where the rest stay.
 
@@ -99,27 +102,30 @@ def split_child(
     session: Session, *, by: Principal, contactpoint_id: str, source_record_ids: Collection[int]
 ) -> SplitResult:
     """Move the chosen child records (with their values and involvements) to the child they
-    belong to: a merged-away child whose live records they all are, revived, or a new one."""
+    belong to: a merged-away child whose live records they all are, revived with its ended
+    records too, or a new one."""
     child = child_to_split(session, by=by, contactpoint_id=contactpoint_id)
     chosen = set(source_record_ids)
-    moved = _records_to_split(session, child=child, chosen=chosen)
+    held = _held_records(session, child=child, chosen=chosen)
     viewers = _viewers(session, child)  # while every ID merged into it still leads here
     brought = _brought_by(session, child)
     going = _going_along(session, brought=brought, chosen=chosen)
+    going_ids = {merged.id for merged in going}
+    brought_going = {r: c for r, c in brought.items() if c in going_ids}
+    # Their ended records go with them: an extract sending one again must not revive it here.
+    moved = _records_to_split(held, moving=chosen | brought_going.keys())
     target = going[0] if going else _new_child_like(session, child)
     _move_records(session, moved, from_child=child.id, to_child=target.id)
     _move_ids(session, by=by, going=going, split_from=child, to_child=target)
     copy_shield(session, from_child=child, to_child=target)
-    going_ids = {merged.id for merged in going}
-    _record_split(session, by=by, chosen=chosen, to_child=target.id,
-                  brought={r: c for r, c in brought.items() if c in going_ids})  # fmt: skip
+    _record_split(session, by=by, moved=moved.keys(), to_child=target.id, brought=brought_going)
     session.flush()
     session.expire(child)  # their shown values are chosen again around the ORM
     session.expire(target)
     refresh_children(session, [child.id, target.id])
     audit_trail.child_split(
         session, by=by, split_from=child.contactpoint_id,
-        new_child=target.contactpoint_id, records_moved=len(chosen),
+        new_child=target.contactpoint_id, records_moved=len(moved),
     )  # fmt: skip
     audit_trail.viewers_listed(
         session, by=by, contactpoint_id=child.contactpoint_id, rows=len(viewers)
@@ -175,8 +181,9 @@ def _councils_of(session: Session, child: Child) -> list[int]:
     return sorted(councils)
 
 
-def _records_to_split(session: Session, *, child: Child, chosen: set[int]) -> dict[int, str]:
-    """The chosen child records (id to source and key), or :class:`SplitError` saying why not."""
+def _held_records(session: Session, *, child: Child, chosen: set[int]) -> dict[int, SourceRecord]:
+    """The child records of ``child`` by id, if ``chosen`` are among them; else
+    :class:`SplitError` saying why not."""
     held = {
         record.id: record
         for record in session.scalars(
@@ -191,10 +198,16 @@ def _records_to_split(session: Session, *, child: Child, chosen: set[int]) -> di
     if strangers:
         listed = ", ".join(str(record_id) for record_id in strangers)
         raise SplitError(f"Not records of this child: {listed}.")
-    if chosen >= held.keys():
+    return held
+
+
+def _records_to_split(held: dict[int, SourceRecord], *, moving: set[int]) -> dict[int, str]:
+    """The records moving (id to source and key), if they leave the child one; else
+    :class:`SplitError`."""
+    if moving >= held.keys():
         raise SplitError("Leave at least one record with this child: choose fewer to split off.")
     return {record_id: f"{held[record_id].source_id}:{held[record_id].record_key}"
-            for record_id in chosen}  # fmt: skip
+            for record_id in moving}  # fmt: skip
 
 
 def _brought_by(session: Session, child: Child) -> dict[int, int]:
@@ -270,16 +283,17 @@ def _move_ids(
 
 
 def _record_split(
-    session: Session, *, by: Principal, chosen: set[int], to_child: int, brought: dict[int, int]
-) -> None:
-    """A split decision for each chosen record, naming the child it went with: the
+    session: Session, *, by: Principal, moved: Collection[int], to_child: int,
+    brought: dict[int, int],
+) -> None:  # fmt: skip
+    """A split decision for each moved record, naming the child it went with: the
     merged-away child that brought it, if that child's ID went along, else ``to_child``."""
     signed = decided_by(by)
     session.add_all(
         LinkDecision(source_record_id=record_id, child_id=brought.get(record_id, to_child),
                      outcome=LinkOutcome.SPLIT, match_weight=None, model_version=PERSON_MODEL,
                      explanation=None, decided_by=signed)
-        for record_id in sorted(chosen)
+        for record_id in sorted(moved)
     )  # fmt: skip
 
 
