@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
 from sqlalchemy import select
 
-from contactpoint.directory.models import Child
+from contactpoint.directory.models import Child, Shield
 from contactpoint.linkage.batch import relink_report
 from contactpoint.linkage.decisions import Thresholds
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import ReviewItem
 from contactpoint.linkage.review import accept_match, reject_match, split_child
 from contactpoint.linkage.services import DirectoryLinker
+from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.provenance.models import SourceRecord
+from contactpoint.vocabulary import ShieldReason
 
 from feed_files import child_csv
 from loads import OPERATOR, Loads
@@ -172,3 +175,51 @@ def test_records_a_person_merged_or_has_yet_to_decide_are_not_reported(loads):
         accept_match(session, by=OPERATOR, item_id=item.id)
         session.commit()
     assert report(loads) == []
+
+
+def _shield(loads: Loads, record_id: str, reason: ShieldReason) -> None:
+    """Shield the child of this record, as the council team would."""
+    with loads.sessions() as session:
+        child_id = session.scalar(
+            select(SourceRecord.child_id).where(SourceRecord.record_key == record_id)
+        )
+        council = Organisation(kind=OrganisationKind.COUNCIL, code="931", name="A council")
+        session.add(council)
+        session.flush()
+        started, review = dt.date(2026, 1, 1), dt.date(2027, 1, 1)
+        session.add(Shield(child_id=child_id, council_id=council.id, reason=reason,
+                           started_on=started, review_on=review))  # fmt: skip
+        session.commit()
+
+
+def test_a_pair_with_a_child_shielded_for_a_new_identity_is_never_reported(loads, monkeypatch):
+    strict = DirectoryLinker(Model.default(), Thresholds(link=1000.0, review=1000.0))
+    monkeypatch.setattr("loads.linker", lambda: strict)
+    loads.load("health", child_csv(AMELIA, OLIVER))
+    loads.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
+    assert [r["difference"] for r in report(loads)] == ["would_merge"]
+
+    _shield(loads, "A1", ShieldReason.ADOPTION_IDENTITY_LINK)
+
+    assert report(loads) == []
+
+
+def test_a_link_beside_another_shielded_child_it_may_belong_to_is_not_would_merge(
+    loads, monkeypatch
+):
+    """As the loader: the record may belong to a shielded child other than its best, so a
+    person decides (here the same NHS number is on a third, shielded child), not a link."""
+    strict = DirectoryLinker(Model.default(), Thresholds(link=1000.0, review=1000.0))
+    monkeypatch.setattr("loads.linker", lambda: strict)
+    stranger = {**OLIVER, "record_id": "A3", "nhs_number": AMELIA["nhs_number"]}
+    loads.load("health", child_csv(AMELIA, stranger))
+    loads.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
+    before = {(r["difference"], r["record_id_a"], r["record_id_b"]) for r in report(loads)}
+    assert ("would_merge", "A1", "S1") in before
+
+    _shield(loads, "A3", ShieldReason.RISK_OF_SIGNIFICANT_HARM)
+
+    # Held for a person instead, and S1 already waits in the queue beside Amelia's child
+    # (it shares her number): nothing left to report.
+    after = {(r["difference"], r["record_id_a"], r["record_id_b"]) for r in report(loads)}
+    assert not {row for row in after if row[0] == "would_merge"}

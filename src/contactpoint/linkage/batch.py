@@ -23,8 +23,15 @@ kept separate, or records split apart) is no candidate for it at all; a pair
 already waiting in the review queue is not reported ``would_review``; and the
 records of a child a person has merged are not reported ``would_review`` or
 ``would_split`` within it. Each pair of records is reported once, an automatic
-difference before ``would_review``. Shields are not looked at: a record the
-loader would hold because a child is shielded may still be reported.
+difference before ``would_review``.
+
+Shields, as the loader treats them: a link the loader would not make because
+another child the record may belong to is shielded (one it scores at or above the
+review threshold with, or shares an NHS number or UPN with) is reported
+``would_review``, not ``would_merge``. And no pair is reported in which either
+child is shielded for a new identity (adoption, protection under a new name):
+the report is a file an operator keeps, and it must never set an old identity
+beside the new one (the loader holds such records for a person, shielded).
 
 Scoring (``engine``): by default Splink 5 scores the pairs, on DuckDB in this
 process (:func:`~.splink_models.predict_pairs`). The live records' feature
@@ -69,15 +76,17 @@ from typing import IO, TYPE_CHECKING, Final
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
-from contactpoint.directory.models import Child
+from contactpoint.directory.models import Child, Shield
 from contactpoint.linkage.decisions import DEFAULT_THRESHOLDS, Outcome, Thresholds, decide
 from contactpoint.linkage.index import record_for_row
 from contactpoint.linkage.model import Scored
 from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem, ReviewStatus
 from contactpoint.linkage.records import LinkageRecord, blocking_keys
+from contactpoint.linkage.services import NEW_IDENTITY_REASONS
 from contactpoint.linkage.splink_models import predict_pairs
 from contactpoint.provenance.models import Feed, Source, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import child_from_payload
+from contactpoint.vocabulary import ShieldReason
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -162,6 +171,7 @@ class PeoplesDecisions:
     kept_apart: set[frozenset[int]] = field(default_factory=set)  # kept separate, split apart
     queued: set[frozenset[int]] = field(default_factory=set)  # an open review item
     merged: set[int] = field(default_factory=set)  # a person merged another child into it
+    shielded: dict[int, ShieldReason] = field(default_factory=dict)  # open shields' reasons
 
 
 def peoples_decisions(session: Session) -> PeoplesDecisions:
@@ -184,6 +194,9 @@ def peoples_decisions(session: Session) -> PeoplesDecisions:
         pair = frozenset((now(split_to), now(split_from)))
         if len(pair) > 1:
             decided.kept_apart.add(pair)
+    open_shields = select(Shield.child_id, Shield.reason).where(Shield.ended_on.is_(None))
+    for child, reason in session.execute(open_shields):
+        decided.shielded[now(child)] = reason
     return decided
 
 
@@ -318,14 +331,28 @@ class _Relink:
     def difference(self, position: int) -> tuple[Difference, int, float | None] | None:
         """How the loader would decide this record now, where that differs: the kind of
         difference, the record it is reported beside, and their match weight."""
-        own = self.held[position].child_id
         found = self._candidates(position)
+        difference = self._unshielded_difference(position, found)
+        if difference is None:
+            return None
+        other_child = self.held[difference[1]].child_id
+        new_identities = self.decided.shielded.keys() & {self.held[position].child_id, other_child}
+        if any(self.decided.shielded[c] in NEW_IDENTITY_REASONS for c in new_identities):
+            return None  # never set a new identity beside the old one, even in a report
+        return difference
+
+    def _unshielded_difference(
+        self, position: int, found: _Candidates
+    ) -> tuple[Difference, int, float | None] | None:
+        own = self.held[position].child_id
         outcome = self._decide(position, found)
         if outcome is Outcome.LINK:
             if found.ranked[0] == own:
                 return None
             top = found.best_record[found.ranked[0]]
-            return Difference.WOULD_MERGE, top, found.weights[top]
+            if not self._at_risk(position, found) - {found.ranked[0]}:
+                return Difference.WOULD_MERGE, top, found.weights[top]
+            outcome = Outcome.REVIEW  # as the loader: a shielded child it may belong to
         if outcome is Outcome.REVIEW:
             child = self._held_beside(position, found)
             if self._decided_by_a_person(own, child):
@@ -337,6 +364,17 @@ class _Relink:
             return None
         other = found.best_record.get(own, others[0])
         return Difference.WOULD_SPLIT, other, found.weights.get(other)
+
+    def _at_risk(self, position: int, found: _Candidates) -> set[int]:
+        """The shielded children this record may belong to: scoring at or above the review
+        threshold, or holding a record that shares its NHS number or UPN (as the loader)."""
+        record = self.held[position].record
+        may = {
+            self.held[other].child_id
+            for other, weight in found.weights.items()
+            if weight >= self.thresholds.review or record.shares_a_number(self.held[other].record)
+        }
+        return {child for child in may if child in self.decided.shielded}
 
     def _candidates(self, position: int) -> _Candidates:
         """The records scored with this one, but for those of children a person kept apart
