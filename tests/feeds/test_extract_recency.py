@@ -224,7 +224,7 @@ def test_an_older_involvement_delete_does_not_end_a_newer_involvement(involved):
 
 
 def test_an_older_full_extract_sent_after_a_newer_full_one_ends_nothing(loads):
-    """The newer full extract carried H9 unchanged, so confirmed it as of its own date:
+    """The newer full extract carried H9 unchanged, so H9 still holds the oldest date:
     the old extract sent again must not end what the newer one confirmed."""
     loads.load("health", child_csv(*CHILDREN), extracted_on=OLDEST)
     confirmed = loads.load("health", child_csv(*CHILDREN), extracted_on=NEWER)
@@ -236,55 +236,6 @@ def test_an_older_full_extract_sent_after_a_newer_full_one_ends_nothing(loads):
     assert report.counts["ended"] == 0
     assert "H9" in live_keys(loads)
     [note] = notes(report, line=0)
-    assert "1 record that this full extract (extracted on 2026-11-20) does not carry" in note
-    assert "the newest extracted on 2026-11-25" in note
+    assert "older than the source's full extract of 2026-11-25" in note
     later = loads.load("health", child_csv(*CHILDREN[:9]), extracted_on=NEWEST)
     assert later.counts["ended"] == 1  # a newer full extract still ends it
-
-
-# --- a newer extract that carries a record unchanged confirms it as of its date ------
-
-
-def test_an_older_delete_does_not_end_a_record_a_newer_full_extract_carried_unchanged(loads):
-    loads.load("health", child_csv(*CHILDREN), extracted_on=OLDEST)
-    loads.load("health", child_csv(*CHILDREN), extracted_on=NEWER)  # H3 unchanged
-    assert record(loads, "H3").extracted_on == NEWER
-
-    report = loads.load("health", child_csv(deleted(CHILDREN[3])), mode=LoadMode.DELTA,
-                        extracted_on=OLDER)  # fmt: skip
-
-    assert (report.counts["ended"], report.counts["unchanged"]) == (0, 1)
-    assert "H3" in live_keys(loads)
-
-
-def test_an_older_row_does_not_change_a_record_a_newer_extract_carried_unchanged(loads):
-    loads.load("health", child_csv(*CHILDREN), extracted_on=OLDEST)
-    loads.load("health", child_csv(*CHILDREN), extracted_on=NEWER)
-
-    report = loads.load("health", child_csv(renamed(CHILDREN[3], "Stale")),
-                        mode=LoadMode.DELTA, extracted_on=OLDER)  # fmt: skip
-
-    assert (report.counts["updated"], report.counts["unchanged"]) == (0, 1)
-    assert record(loads, "H3").given_name == "Noah"
-
-
-def test_an_older_full_extract_does_not_end_a_record_a_newer_delta_carried_unchanged(loads):
-    loads.load("health", child_csv(*CHILDREN), extracted_on=OLDEST)
-    loads.load("health", child_csv(CHILDREN[9]), mode=LoadMode.DELTA, extracted_on=NEWER)
-
-    report = loads.load("health", child_csv(*CHILDREN[:9]), extracted_on=OLDER)
-
-    assert report.counts["ended"] == 0
-    assert "H9" in live_keys(loads)
-
-
-def test_undoing_a_load_that_confirmed_records_gives_them_back_their_dates(loads):
-    loads.load("health", child_csv(*CHILDREN), extracted_on=OLDEST)
-    confirming = loads.load("health", child_csv(CHILDREN[9]), mode=LoadMode.DELTA,
-                            extracted_on=NEWER)  # fmt: skip
-    assert confirming.counts["unchanged"] == 1
-    with loads.sessions() as session:
-        undo_load(session, by=OPERATOR, load_id=confirming.load_id)
-        session.commit()
-    assert record(loads, "H9").extracted_on == OLDEST
-    assert live_keys(loads) == {child["record_id"] for child in CHILDREN}

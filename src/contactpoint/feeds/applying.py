@@ -130,7 +130,7 @@ class _ChildChunk:
             counts.inserted += 1
             return
         if record.status is SourceRecordStatus.LIVE and record.content_hash == digest:
-            self.outcome.confirmed(record, extracted_on=self.extracted_on)
+            counts.unchanged += 1
             return
         if self.outcome.older(record, line=row.line, extracted_on=self.extracted_on):
             return

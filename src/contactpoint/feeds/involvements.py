@@ -114,7 +114,7 @@ def _upsert(  # noqa: PLR0917 - one row's context, private
     counts = outcome.counts
     if record is not None:
         if record.status is SourceRecordStatus.LIVE and record.content_hash == digest:
-            outcome.confirmed(record, extracted_on=extracted_on)
+            counts.unchanged += 1
             return
         if outcome.older(record, line=row.line, extracted_on=extracted_on):
             return

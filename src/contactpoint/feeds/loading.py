@@ -468,12 +468,31 @@ class _Load:
 
     def _ending(self, load: FeedLoad) -> Any:
         """The records this (full) extract ends: those it does not carry, but for any a
-        newer extract set or carried unchanged (an old extract sent again never overrides
-        newer values), and none if a row's record_id could not be read (that row may be
-        any of them)."""
-        if load.rows_without_record_id:
+        newer extract set (an old extract sent again never overrides newer values), and
+        none if a row's record_id could not be read (that row may be any of them)."""
+        if load.rows_without_record_id or self._newer_full(load) is not None:
             return self._missing(load).where(false())
         return self._missing(load).where(SourceRecord.extracted_on <= load.extracted_on)
+
+    def _newer_full(self, load: FeedLoad) -> FeedLoad | None:
+        """The source's newest full extract of this feed, if one loaded is newer than this.
+
+        A record a newer full extract carried unchanged keeps the date it was last set
+        on (unchanged rows are not written), so its date alone cannot tell that a newer
+        extract confirmed it: an older full extract sent again ends nothing at all."""
+        statement = (
+            select(FeedLoad)
+            .where(
+                FeedLoad.source_id == self.source.id,
+                FeedLoad.feed == self.request.feed,
+                FeedLoad.mode == LoadMode.FULL,
+                FeedLoad.status == LoadStatus.COMPLETED,
+                FeedLoad.extracted_on > load.extracted_on,
+            )
+            .order_by(FeedLoad.extracted_on.desc(), FeedLoad.id.desc())
+            .limit(1)
+        )
+        return self.session.scalar(statement)
 
     def _mass_end(self, load: FeedLoad) -> Problem | None:
         if self.request.mode is not LoadMode.FULL or self.request.allow_mass_end:
@@ -619,6 +638,15 @@ class _Load:
         """End the records this full extract no longer carries, and say which it kept."""
         if load.rows_without_record_id:
             return  # it ends none: pass one's note says why
+        newer = self._newer_full(load)
+        if newer is not None:
+            self._keep_problems(load, [Problem(
+                Level.NOTE, 0, None,
+                f"this full extract (extracted on {load.extracted_on.isoformat()}) is older"
+                f" than the source's full extract of {newer.extracted_on.isoformat()} (load"
+                f" {newer.id}): it ends none of the records it does not carry",
+            )])  # fmt: skip
+            return
         self._keep_problems(load, self._kept_newer(load))
         missing = list(self.session.scalars(select(SourceRecord).where(
             SourceRecord.id.in_(self._ending(load))

@@ -90,15 +90,6 @@ class ChunkOutcome:
         self.problems.append(Problem(Level.NOTE, line, None, reason))
         return True
 
-    def confirmed(self, record: SourceRecord, *, extracted_on: dt.date) -> None:
-        """The row of a live record, unchanged: counted unchanged. If its extract is newer
-        than the record's date, the date moves on to it (undo's log keeps the old one), so
-        that no extract older than this one ends or changes what it confirmed."""
-        self.counts.unchanged += 1
-        if record.extracted_on < extracted_on:
-            self.changing(record, RecordChange.UPDATED)
-            record.extracted_on = extracted_on
-
     def changing(self, record: SourceRecord, change: RecordChange) -> None:
         """Call before the record changes: keeps what it was."""
         self.changes.append({
