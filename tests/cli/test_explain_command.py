@@ -44,3 +44,8 @@ def test_the_command_prints_the_weights_and_audits_the_view_with_its_reason(load
                           "--reason", " ", database_url=fresh_database.url)  # fmt: skip
     assert refused.returncode == 1
     assert "--reason is empty" in refused.stderr
+    too_long = run_command("linkage", "explain", "S1", "--source", "school_census",
+                           "--reason", "x" * 5000, database_url=fresh_database.url)  # fmt: skip
+    assert too_long.returncode == 1
+    assert "--reason" in too_long.stderr
+    assert "Traceback" not in too_long.stderr

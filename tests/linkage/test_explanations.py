@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
-from contactpoint.linkage.explanations import UnknownRecordError, explain_record
+import pytest
+from sqlalchemy import select
+
+from contactpoint.directory.models import Child, Shield
+from contactpoint.linkage.explanations import (
+    ShieldedRecordError,
+    UnknownRecordError,
+    explain_record,
+)
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import LinkOutcome
+from contactpoint.organisations.models import Organisation, OrganisationKind
+from contactpoint.vocabulary import ShieldReason
 from feeds.feed_files import child_csv
 from feeds.loads import Loads
 
@@ -49,3 +59,22 @@ def test_the_first_record_was_a_new_child_with_no_candidate(loads):
 def test_an_unknown_record_says_which(loads):
     with loads.sessions() as session, pytest.raises(UnknownRecordError, match="'S9'"):
         explain_record(session, source="school_census", record_id="S9")
+
+
+def test_decisions_that_involve_a_shielded_child_are_not_shown(loads):
+    [(_, _, child)] = [link for link in loads.links() if link[1] == "S1"]
+    with loads.sessions() as session:
+        council = Organisation(kind=OrganisationKind.COUNCIL, code="931", name="A council")
+        session.add(council)
+        session.flush()
+        shielded = session.scalar(select(Child.id).where(Child.contactpoint_id == child))
+        harm, started, review = (
+            ShieldReason.RISK_OF_SIGNIFICANT_HARM,
+            dt.date(2026, 1, 1),
+            dt.date(2027, 1, 1),
+        )
+        session.add(Shield(child_id=shielded, council_id=council.id, reason=harm,
+                           started_on=started, review_on=review))  # fmt: skip
+        session.commit()
+    with loads.sessions() as session, pytest.raises(ShieldedRecordError, match="shielded"):
+        explain_record(session, source="school_census", record_id="S1")

@@ -21,6 +21,7 @@ from contactpoint.feeds.sources import hold_every_source
 from contactpoint.linkage.batch import Engine, live_records, relink_report
 from contactpoint.linkage.explanations import (
     ExplainedDecision,
+    ShieldedRecordError,
     UnknownRecordError,
     explain_record,
 )
@@ -136,14 +137,19 @@ def explain(
             raise LinkageCommandError("say why you need to see it: --reason is empty")
         try:
             decisions = explain_record(session, source=source, record_id=record_id)
-        except UnknownRecordError as error:
+        except (UnknownRecordError, ShieldedRecordError) as error:
             raise LinkageCommandError(str(error)) from None
         seen = {decision.resolves_to for decision in decisions}
         actor = actor_for(operator())
-        for contactpoint_id in sorted(seen):
-            record(
-                session, record_view_event(actor, contactpoint_id=contactpoint_id, reason=reason)
-            )
+        try:
+            views = [
+                record_view_event(actor, contactpoint_id=child, reason=reason)
+                for child in sorted(seen)
+            ]
+        except ValueError as error:  # a reason too long, or of characters not allowed
+            raise LinkageCommandError(f"--reason: {error}") from None
+        for view in views:
+            record(session, view)
         session.commit()
         for decision in decisions:
             _print_decision(decision)

@@ -4,7 +4,8 @@ Every decision keeps the model version, the match weight and the weights that
 made it (``link_decision``). This reads them back for one source record, newest
 first, so that a data manager or the council team can see why a record was
 linked, held for review or made a new child, and check that the prior and the
-comparison weights add up to the match weight that decided.
+comparison weights add up to the match weight that decided. Decisions that
+involve a shielded child are not read back here (see :class:`ShieldedRecordError`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from contactpoint.directory.models import Child
+from contactpoint.directory.models import Child, Shield
 from contactpoint.directory.services import find_child
-from contactpoint.linkage.models import LinkDecision, LinkOutcome
+from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem
 from contactpoint.provenance.models import Feed, Source, SourceRecord
 
 if TYPE_CHECKING:
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 
 class UnknownRecordError(LookupError):
     """No source record has this source and record_id; the message says which."""
+
+
+class ShieldedRecordError(PermissionError):
+    """The record's decisions involve a shielded child: they are not shown here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +67,50 @@ def explain_record(session: Session, *, source: str, record_id: str) -> list[Exp
     )
     if record_pk is None:
         raise UnknownRecordError(f"{source} has no child record with record_id {record_id!r}")
-    decisions = session.scalars(
-        select(LinkDecision)
-        .where(LinkDecision.source_record_id == record_pk)
-        .order_by(LinkDecision.decided_at.desc(), LinkDecision.id.desc())
+    decisions = list(
+        session.scalars(
+            select(LinkDecision)
+            .where(LinkDecision.source_record_id == record_pk)
+            .order_by(LinkDecision.decided_at.desc(), LinkDecision.id.desc())
+        )
     )
-    return [_explained(session, decision) for decision in decisions]
+    explained = [_explained(session, decision) for decision in decisions]
+    if _involves_a_shield(session, record_pk, decisions, explained):
+        # A decision's weights compare the record with a child (a held record's: the
+        # candidate, often chosen because it is shielded), and levels such as the
+        # household's say where that child lives; a new identity must never be shown
+        # beside the old one. The review queue shows such evidence to those who may see it.
+        raise ShieldedRecordError(
+            f"the decisions of {source}'s record {record_id!r} involve a shielded child, so"
+            " they are not shown here: the council team sees them in the review queue"
+        )
+    return explained
+
+
+def _involves_a_shield(
+    session: Session,
+    record_pk: int,
+    decisions: list[LinkDecision],
+    explained: list[ExplainedDecision],
+) -> bool:
+    """Whether any child these decisions name or lead to, or that a review item of this
+    record set it beside, holds an open shield."""
+    children = {decision.child_id for decision in decisions}
+    children |= set(
+        session.scalars(select(Child.id).where(
+            Child.contactpoint_id.in_({e.resolves_to for e in explained})
+        ))
+    )  # fmt: skip
+    for provisional, candidate in session.execute(
+        select(ReviewItem.provisional_child_id, ReviewItem.candidate_child_id).where(
+            ReviewItem.source_record_id == record_pk
+        )
+    ):
+        children |= {provisional, candidate}
+    if not children:
+        return False
+    shielded = select(Shield.id).where(Shield.child_id.in_(children), Shield.ended_on.is_(None))
+    return session.scalar(shielded.limit(1)) is not None
 
 
 def _explained(session: Session, decision: LinkDecision) -> ExplainedDecision:
