@@ -273,6 +273,8 @@ class _Load:
         self._problems: list[Problem] | None = None
         # A one-chunk load's rows, written with its counts when it ends (None: written).
         self._rows_read: int | None = None
+        # The source's newer full load (or None), once asked: see _newer_full.
+        self._newer_full_found: tuple[FeedLoad | None] | None = None
         # Notes from pass one, kept with the load's problems once it goes ahead.
         self._pass_one_notes: list[Problem] = []
         # Held, never read here: see _require_current_keys.
@@ -479,7 +481,10 @@ class _Load:
 
         A record a newer full extract carried unchanged keeps the date it was last set
         on (unchanged rows are not written), so its date alone cannot tell that a newer
-        extract confirmed it: an older full extract sent again ends nothing at all."""
+        extract confirmed it: an older full extract sent again ends nothing at all.
+        Asked once a load: the source's lock keeps any other load from completing meanwhile."""
+        if self._newer_full_found is not None:
+            return self._newer_full_found[0]
         statement = (
             select(FeedLoad)
             .where(
@@ -492,7 +497,9 @@ class _Load:
             .order_by(FeedLoad.extracted_on.desc(), FeedLoad.id.desc())
             .limit(1)
         )
-        return self.session.scalar(statement)
+        newer = self.session.scalar(statement)
+        self._newer_full_found = (newer,)
+        return newer
 
     def _mass_end(self, load: FeedLoad) -> Problem | None:
         if self.request.mode is not LoadMode.FULL or self.request.allow_mass_end:
