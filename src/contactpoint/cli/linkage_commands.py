@@ -135,12 +135,13 @@ def explain(
     with _sessions() as sessions, sessions() as session:
         if not reason.strip():
             raise LinkageCommandError("say why you need to see it: --reason is empty")
+        by = operator()
         try:
-            decisions = explain_record(session, source=source, record_id=record_id)
+            decisions = explain_record(session, by=by, source=source, record_id=record_id)
         except (UnknownRecordError, ShieldedRecordError) as error:
             raise LinkageCommandError(str(error)) from None
         seen = {decision.resolves_to for decision in decisions}
-        actor = actor_for(operator())
+        actor = actor_for(by)
         try:
             views = [
                 record_view_event(actor, contactpoint_id=child, reason=reason)

@@ -76,13 +76,13 @@ from typing import IO, TYPE_CHECKING, Final
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
-from contactpoint.directory.models import Child, Shield
+from contactpoint.directory.models import Child
 from contactpoint.linkage.decisions import DEFAULT_THRESHOLDS, Outcome, Thresholds, decide
 from contactpoint.linkage.index import record_for_row
 from contactpoint.linkage.model import Scored
 from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem, ReviewStatus
 from contactpoint.linkage.records import LinkageRecord, blocking_keys
-from contactpoint.linkage.services import NEW_IDENTITY_REASONS
+from contactpoint.linkage.shields import is_new_identity, open_shields
 from contactpoint.linkage.splink_models import predict_pairs
 from contactpoint.provenance.models import Feed, Source, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import child_from_payload
@@ -194,9 +194,8 @@ def peoples_decisions(session: Session) -> PeoplesDecisions:
         pair = frozenset((now(split_to), now(split_from)))
         if len(pair) > 1:
             decided.kept_apart.add(pair)
-    open_shields = select(Shield.child_id, Shield.reason).where(Shield.ended_on.is_(None))
-    for child, reason in session.execute(open_shields):
-        decided.shielded[now(child)] = reason
+    for child, shield in open_shields(session, children=None).items():
+        decided.shielded[now(child)] = shield.reason
     return decided
 
 
@@ -337,7 +336,7 @@ class _Relink:
             return None
         other_child = self.held[difference[1]].child_id
         new_identities = self.decided.shielded.keys() & {self.held[position].child_id, other_child}
-        if any(self.decided.shielded[c] in NEW_IDENTITY_REASONS for c in new_identities):
+        if any(is_new_identity(self.decided.shielded[c]) for c in new_identities):
             return None  # never set a new identity beside the old one, even in a report
         return difference
 

@@ -4,8 +4,11 @@ Every decision keeps the model version, the match weight and the weights that
 made it (``link_decision``). This reads them back for one source record, newest
 first, so that a data manager or the council team can see why a record was
 linked, held for review or made a new child, and check that the prior and the
-comparison weights add up to the match weight that decided. Decisions that
-involve a shielded child are not read back here (see :class:`ShieldedRecordError`).
+comparison weights add up to the match weight that decided.
+
+Decisions that involve a shielded child are shown only to those the review queue
+shows them to: the same policy (:func:`.shields.require_shield_views`) decides, and
+refuses the others (:class:`ShieldedRecordError`).
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from contactpoint.directory.models import Child, Shield
+from contactpoint.access.policy import AccessDeniedError
+from contactpoint.directory.models import Child
 from contactpoint.directory.services import find_child
 from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem
+from contactpoint.linkage.shields import require_shield_views
 from contactpoint.provenance.models import Feed, Source, SourceRecord
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from contactpoint.access.policy import Principal
 
 
 class UnknownRecordError(LookupError):
@@ -31,7 +38,7 @@ class UnknownRecordError(LookupError):
 
 
 class ShieldedRecordError(PermissionError):
-    """The record's decisions involve a shielded child: they are not shown here."""
+    """The record's decisions involve a shielded child whose details the asker may not see."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +61,11 @@ class ExplainedDecision:
     comparisons: tuple[WeightedComparison, ...]
 
 
-def explain_record(session: Session, *, source: str, record_id: str) -> list[ExplainedDecision]:
-    """The link decisions of this source's child record ``record_id``, newest first."""
+def explain_record(
+    session: Session, *, by: Principal, source: str, record_id: str
+) -> list[ExplainedDecision]:
+    """The link decisions of this source's child record ``record_id``, newest first, if
+    ``by`` may see the hidden details of every shielded child they involve."""
     record_pk = session.scalar(
         select(SourceRecord.id)
         .join(Source, Source.id == SourceRecord.source_id)
@@ -75,26 +85,29 @@ def explain_record(session: Session, *, source: str, record_id: str) -> list[Exp
         )
     )
     explained = [_explained(session, decision) for decision in decisions]
-    if _involves_a_shield(session, record_pk, decisions, explained):
-        # A decision's weights compare the record with a child (a held record's: the
-        # candidate, often chosen because it is shielded), and levels such as the
-        # household's say where that child lives; a new identity must never be shown
-        # beside the old one. The review queue shows such evidence to those who may see it.
+    # A decision's weights compare the record with a child (a held record's: the
+    # candidate, often chosen because it is shielded), and levels such as the household's
+    # say where that child lives: the review queue's own rule decides who may see them.
+    try:
+        require_shield_views(
+            session, by=by, children=_involved(session, record_pk, decisions, explained)
+        )
+    except AccessDeniedError as refused:
         raise ShieldedRecordError(
             f"the decisions of {source}'s record {record_id!r} involve a shielded child, so"
-            " they are not shown here: the council team sees them in the review queue"
-        )
+            f" they are not shown: {refused}"
+        ) from None
     return explained
 
 
-def _involves_a_shield(
+def _involved(
     session: Session,
     record_pk: int,
     decisions: list[LinkDecision],
     explained: list[ExplainedDecision],
-) -> bool:
-    """Whether any child these decisions name or lead to, or that a review item of this
-    record set it beside, holds an open shield."""
+) -> set[int]:
+    """The children these decisions name or lead to, and those a review item of this
+    record set it beside."""
     children = {decision.child_id for decision in decisions}
     children |= set(
         session.scalars(select(Child.id).where(
@@ -107,10 +120,7 @@ def _involves_a_shield(
         )
     ):
         children |= {provisional, candidate}
-    if not children:
-        return False
-    shielded = select(Shield.id).where(Shield.child_id.in_(children), Shield.ended_on.is_(None))
-    return session.scalar(shielded.limit(1)) is not None
+    return children
 
 
 def _explained(session: Session, decision: LinkDecision) -> ExplainedDecision:

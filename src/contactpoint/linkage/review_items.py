@@ -4,8 +4,9 @@ may see them, and how a person's decision is signed.
 An item names children by the ids they had when the record was held; a child may
 since have been merged away, so :func:`surviving_child` follows it to the child it is now.
 The hidden details of a shielded child need ``directory:shielded_child:view`` within
-the shield's council (:func:`require_shield_views`), on top of ``linkage:review:work``
-within the item's council (:func:`review_item`).
+the shield's council (:func:`require_shield_views`, the policy of :mod:`.shields` that
+``linkage explain`` asks too), on top of ``linkage:review:work`` within the item's
+council (:func:`review_item`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from contactpoint.access.policy import Target, decide, require
 from contactpoint.audit.events import ActorKind
 from contactpoint.directory.models import Child, Involvement, Shield
 from contactpoint.directory.source_values import VALUE_TABLES
+from contactpoint.linkage import shields
 from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem, ReviewStatus
 
 if TYPE_CHECKING:
@@ -49,7 +51,6 @@ __all__ = [
 PERSON_MODEL: Final = "person"  # the model version of a decision a person made
 REVIEW: Final = Permission.LINKAGE_REVIEW_WORK
 MOVED_WITH_CHILD: Final = (*VALUE_TABLES, Involvement)  # the rows a source record takes along
-_SHIELDED: Final = Permission.DIRECTORY_SHIELDED_CHILD_VIEW
 
 
 class ReviewError(Exception):
@@ -108,13 +109,7 @@ def surviving_child(session: Session, child_id: int) -> Child:
 
 def require_shield_views(session: Session, *, by: Principal, children: Sequence[Child]) -> bool:
     """Refuse unless ``by`` may see the hidden details of each shielded child; any shielded."""
-    shielded = False
-    for child in children:
-        shield = _open_shield(session, child)
-        if shield is not None:
-            shielded = True
-            require(decide(by, _SHIELDED, target=Target(None, council_id=shield.council_id)))
-    return shielded
+    return shields.require_shield_views(session, by=by, children=[c.id for c in children])
 
 
 def held_decision(session: Session, item: ReviewItem) -> LinkDecision | None:
@@ -140,8 +135,9 @@ def decided_by(by: Principal) -> str:
 
 def copy_shield(session: Session, *, from_child: Child, to_child: Child) -> None:
     """No shield is lost: a shield of ``from_child`` shields ``to_child`` too, if not already."""
-    shield = _open_shield(session, from_child)
-    if shield is None or _open_shield(session, to_child) is not None:
+    found = shields.open_shields(session, children=(from_child.id, to_child.id))
+    shield = found.get(from_child.id)
+    if shield is None or to_child.id in found:
         return
     today = dt.datetime.now(dt.UTC).date()
     session.add(
@@ -154,9 +150,3 @@ def copy_shield(session: Session, *, from_child: Child, to_child: Child) -> None
         )
     )
     session.flush()
-
-
-def _open_shield(session: Session, child: Child) -> Shield | None:
-    return session.scalar(
-        select(Shield).where(Shield.child_id == child.id, Shield.ended_on.is_(None))
-    )

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import Select, bindparam, insert, select
+from sqlalchemy import Select, insert, select
 
 from contactpoint.directory.models import Child, GpRegistration, SchoolEnrolment, Shield
 from contactpoint.directory.services import new_contactpoint_ids
@@ -49,12 +49,12 @@ from contactpoint.linkage.index import (
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import LinkageKey, LinkDecision, LinkOutcome, ReviewItem
 from contactpoint.linkage.records import LinkageRecord
+from contactpoint.linkage.shields import NEW_IDENTITY_REASONS, is_new_identity, open_shields
 from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import ChildRow
 from contactpoint.storage.models import table_of
 from contactpoint.storage.queries import listed, one_of_named, reserve_ids
-from contactpoint.vocabulary import ShieldReason
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -227,7 +227,9 @@ class DirectoryLinker:
         keys = [hashed_keys(record) for record in records]
         session.flush()  # the candidate queries below go to the connection: no autoflush
         held = _candidates(session, set().union(*keys) if keys else set(), self._records)
-        shielded = _shielded(session, {c.child_id for found in held.values() for c in found})
+        shielded = open_shields(
+            session, children={c.child_id for found in held.values() for c in found}
+        )
         chunk = _Chunk()
         writer = _Writer(session, source=source, model_version=self.model.version)
         if self._sized is None:
@@ -322,20 +324,8 @@ def index_records(session: Session, records: Sequence[Arrival]) -> None:
     )
 
 
-# Shields that guard a new identity (adoption; protection under a new name): a record of
-# the old identity must never join the new one without a person deciding, or the two
-# identities would show together, as adopted children's birth and adoptive names did in 2009.
-NEW_IDENTITY_REASONS = frozenset(
-    {
-        ShieldReason.ADOPTION_PLACEMENT,
-        ShieldReason.ADOPTION_IDENTITY_LINK,
-        ShieldReason.SERIOUS_CRIME,
-    }
-)
-
-
 def _new_identity(shield: Shield | None) -> bool:
-    return shield is not None and shield.reason in NEW_IDENTITY_REASONS
+    return shield is not None and is_new_identity(shield.reason)
 
 
 def _sharing_a_number(record: LinkageRecord, candidates: Iterable[_Candidate]) -> set[int]:
@@ -430,20 +420,6 @@ def _built(
 
 
 # The candidate lookup's statements, built once for each database (see ``one_of_named``).
-
-
-@functools.cache
-def _shields() -> Select[Shield]:
-    return select(Shield).where(
-        Shield.child_id.in_(bindparam("children", expanding=True)), Shield.ended_on.is_(None)
-    )
-
-
-def _shielded(session: Session, child_ids: set[int]) -> dict[int, Shield]:
-    if not child_ids:
-        return {}
-    shields = session.scalars(_shields(), {"children": list(child_ids)})
-    return {shield.child_id: shield for shield in shields}
 
 
 @functools.cache

@@ -1,0 +1,109 @@
+"""One shield policy for linkage: who may see a shielded child's decisions, and merges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import pytest
+from test_review_support import ReviewDirectory
+
+from contactpoint.access.models import UserAccount
+from contactpoint.access.permissions import Permission
+from contactpoint.access.policy import AccessDeniedError, Role, principal_for_user
+from contactpoint.directory.models import Shield
+from contactpoint.linkage.explanations import ShieldedRecordError, explain_record
+from contactpoint.linkage.models import LinkOutcome, ReviewItem
+from contactpoint.linkage.review import review_evidence
+from contactpoint.vocabulary import ShieldReason
+from feeds.loads import OPERATOR
+
+import factories
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.orm import Session
+
+    from contactpoint.access.policy import Principal
+
+
+@pytest.fixture
+def directory(fresh_database, tmp_path) -> ReviewDirectory:
+    return ReviewDirectory(fresh_database.engine, tmp_path)
+
+
+def shield(session: Session, *, child_id: int, council_id: int, reason: ShieldReason) -> None:
+    session.add(Shield(child_id=child_id, council_id=council_id, reason=reason,
+                       started_on=factories.TODAY,
+                       review_on=factories.TODAY + dt.timedelta(days=90)))  # fmt: skip
+    session.flush()
+
+
+def asker(session: Session, directory: ReviewDirectory, who: str) -> Principal:
+    """A principal by what it is to the shield (of the directory's council)."""
+    if who == "operator":
+        return OPERATOR
+    if who == "the council's team":
+        return directory.principal()
+    if who == "another council's team":
+        return directory.principal(directory.other_team_user_id)
+    if who == "the council's team by a token to work the queue only":
+        user = session.get(UserAccount, directory.team_user_id)
+        assert user is not None
+        return principal_for_user(
+            user, acting_role=Role.COUNCIL_TEAM, scopes=[Permission.LINKAGE_REVIEW_WORK]
+        )
+    if who == "a practitioner":
+        return principal_for_user(factories.practitioner(session), acting_role=Role.PRACTITIONER)
+    return principal_for_user(factories.data_manager(session), acting_role=Role.DATA_MANAGER)
+
+
+def shown(read: Callable[[], object]) -> bool:
+    """Whether the read showed its evidence (False: refused, as withheld from the asker)."""
+    try:
+        read()
+    except (AccessDeniedError, ShieldedRecordError):
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("who", "may_see"),
+    [
+        ("the council's team", True),
+        ("operator", True),
+        ("the council's team by a token to work the queue only", False),
+        ("another council's team", False),
+        ("a practitioner", False),
+        ("a data manager", False),
+    ],
+)
+def test_linkage_explain_shows_a_shielded_childs_decisions_to_whom_the_review_queue_shows_them(
+    directory, who, may_see
+):
+    [item, _] = directory.load_pairs()
+    with directory.sessions() as session:
+        by = asker(session, directory, who)
+        # Unshielded, anyone is shown the record's decisions: a refusal below is the shield's.
+        [held] = explain_record(session, by=by, source="school", record_id="S1")
+        assert held.outcome is LinkOutcome.HELD_FOR_REVIEW
+        candidate = session.get(ReviewItem, item).candidate_child_id
+        shield(session, child_id=candidate, council_id=directory.council_id,
+               reason=ShieldReason.ADOPTION_PLACEMENT)  # fmt: skip
+
+        queue = shown(lambda: review_evidence(session, by=by, item_id=item))
+        explained = shown(lambda: explain_record(session, by=by, source="school", record_id="S1"))
+
+    assert (queue, explained) == (may_see, may_see)
+
+
+def test_an_ordinary_user_is_refused_with_the_policys_reason(directory):
+    [item, _] = directory.load_pairs()
+    with directory.sessions() as session:
+        by = asker(session, directory, "a practitioner")
+        provisional = session.get(ReviewItem, item).provisional_child_id
+        shield(session, child_id=provisional, council_id=directory.council_id,
+               reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # fmt: skip
+        with pytest.raises(ShieldedRecordError, match=r"shielded child.*practitioner"):
+            explain_record(session, by=by, source="school", record_id="S1")
