@@ -1,8 +1,9 @@
 """An old extract sent again never overrides newer values: it neither ends nor brings back.
 
-A record is never ended by an extract older than the one that last set it, and an
-ended record is never brought back by an extract older than the one that ended it.
-Children and involvements alike; full extracts and deltas alike.
+A record is never changed or ended by an extract older than the newest that set it
+or carried it unchanged, and an ended record is never brought back by an extract
+older than the one that ended it. Children and involvements alike; full extracts
+and deltas alike.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from contactpoint.feeds.models import LoadMode, LoadStatus
+from contactpoint.directory.models import ChildName
+from contactpoint.feeds.models import FeedLoadChange, LoadMode, LoadStatus, RecordChange
 from contactpoint.feeds.problems import Level
 from contactpoint.feeds.undo import undo_load
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
@@ -89,7 +91,7 @@ def test_an_older_full_extract_does_not_end_records_a_newer_extract_added_or_upd
     assert "1 record" in kept
     assert "2026-11-25" in kept
     [older_row] = notes(report, line=3)  # H1's row, older than the version held
-    assert "newer version" in older_row
+    assert "in a newer extract" in older_row
     assert "2026-11-25" in older_row
 
 
@@ -150,7 +152,7 @@ def test_an_older_delete_does_not_end_a_record_a_newer_extract_sent(loads):
     assert (report.counts["ended"], report.counts["unchanged"]) == (1, 1)
     assert live_keys(loads) == {f"H{n}" for n in range(10)} - {"H3"}
     [note] = notes(report, line=2)
-    assert "newer version of the record (extracted on 2026-11-26)" in note
+    assert "sent the record in a newer extract (extracted on 2026-11-26)" in note
     assert "does not end it" in note
     assert record(loads, "H3").extracted_on == NEWER  # the date of the extract that ended it
 
@@ -168,6 +170,91 @@ def test_undoing_a_delete_gives_the_record_back_its_own_extract_date(loads):
     report = loads.load("health", child_csv(renamed(CHILDREN[3], "Noa")), mode=LoadMode.DELTA,
                         extracted_on=OLD)  # fmt: skip
     assert report.counts["updated"] == 1
+
+
+# --- a record a newer extract carried unchanged is as new as that extract ----------
+
+
+def test_a_newer_delta_carrying_a_record_unchanged_keeps_older_extracts_off_it(loads):
+    loads.load("health", child_csv(*CHILDREN), extracted_on=OLDEST)
+    carried = loads.load("health", child_csv(CHILDREN[2], CHILDREN[3]), mode=LoadMode.DELTA,
+                         extracted_on=NEWEST)  # fmt: skip
+    assert carried.counts["unchanged"] == 2
+    kept = record(loads, "H2")
+    assert (kept.extracted_on, kept.confirmed_on) == (OLDEST, NEWEST)
+
+    older = loads.load("health", child_csv(renamed(CHILDREN[2], "Isabel"), deleted(CHILDREN[3])),
+                       mode=LoadMode.DELTA, extracted_on=OLD)  # fmt: skip
+    assert (older.counts["updated"], older.counts["ended"], older.counts["unchanged"]) == (0, 0, 2)
+    assert "sent the record in a newer extract (extracted on 2026-11-26)" in notes(older, 2)[0]
+    assert "does not end it" in notes(older, 3)[0]
+    full = loads.load("health", child_csv(*CHILDREN[4:]), extracted_on=NEWER, allow_mass_end=True)
+    assert full.counts["ended"] == 2  # H0, H1: sent on the 10th only; H2 and H3 are kept
+    assert live_keys(loads) == {f"H{n}" for n in range(2, 10)}
+    assert "2 records" in notes(full, line=0)[0]
+
+    # The values keep the date they were set on: the newer extract only confirmed them.
+    with loads.sessions() as session:
+        isla = session.scalars(select(ChildName).where(ChildName.given_name == "Isla")).one()
+        assert isla.observed_on == OLDEST
+        assert session.scalar(select(ChildName).where(ChildName.given_name == "Isabel")) is None
+    later = loads.load("health", child_csv(renamed(CHILDREN[2], "Isabel")), mode=LoadMode.DELTA,
+                       extracted_on=NEWEST)  # fmt: skip
+    assert later.counts["updated"] == 1  # an extract as new as the confirmation does change it
+    changed = record(loads, "H2")
+    assert (changed.extracted_on, changed.confirmed_on) == (NEWEST, None)
+
+
+def carried_changes(loads: Loads) -> list[tuple[str, dt.date | None]]:
+    with loads.sessions() as session:
+        rows = session.execute(
+            select(SourceRecord.record_key, FeedLoadChange.previous_confirmed_on)
+            .join(SourceRecord, SourceRecord.id == FeedLoadChange.source_record_id)
+            .where(FeedLoadChange.change == RecordChange.CARRIED)
+            .order_by(FeedLoadChange.id)
+        )
+        return [(key, previous) for key, previous in rows]
+
+
+def test_only_an_extract_newer_than_any_that_sent_a_record_confirms_it(loads):
+    loads.load("health", child_csv(*CHILDREN), extracted_on=OLDER)
+    again = loads.load("health", child_csv(*CHILDREN), extracted_on=OLDER)
+    assert again.counts["unchanged"] == len(CHILDREN)
+    assert carried_changes(loads) == []  # the same extract again writes nothing
+    loads.load("health", child_csv(*CHILDREN), extracted_on=OLDEST)  # older: nothing either
+    assert carried_changes(loads) == []
+    assert record(loads, "H0").confirmed_on is None
+
+    loads.load("health", child_csv(*CHILDREN), extracted_on=NEWER)
+    assert carried_changes(loads) == [(f"H{n}", None) for n in range(10)]
+    loads.load("health", child_csv(CHILDREN[0]), mode=LoadMode.DELTA, extracted_on=NEWEST)
+    assert carried_changes(loads)[-1] == ("H0", NEWER)
+    assert record(loads, "H0").confirmed_on == NEWEST
+
+
+def test_undo_gives_carried_and_changed_records_back_their_earlier_confirmation(loads):
+    loads.load("health", child_csv(*CHILDREN), extracted_on=OLDEST)
+    loads.load("health", child_csv(CHILDREN[1]), mode=LoadMode.DELTA, extracted_on=OLD)
+    newest = loads.load("health", child_csv(CHILDREN[1], renamed(CHILDREN[4], "Fern")),
+                        mode=LoadMode.DELTA, extracted_on=NEWEST)  # fmt: skip
+    with loads.sessions() as session:
+        undo_load(session, by=OPERATOR, load_id=newest.load_id)
+        session.commit()
+    assert record(loads, "H1").confirmed_on == OLD  # carried by the undone load: back to OLD
+    renaming = loads.load("health", child_csv(renamed(CHILDREN[1], "Olly")),
+                          mode=LoadMode.DELTA, extracted_on=OLDER)  # fmt: skip
+    assert renaming.counts["updated"] == 0  # still newer than the 20th: OLD confirmed it
+
+    loads.load("health", child_csv(CHILDREN[4]), mode=LoadMode.DELTA, extracted_on=OLD)
+    update = loads.load("health", child_csv(renamed(CHILDREN[4], "Fern")), mode=LoadMode.DELTA,
+                        extracted_on=NEWEST)  # fmt: skip
+    assert record(loads, "H4").confirmed_on is None
+    with loads.sessions() as session:
+        undo_load(session, by=OPERATOR, load_id=update.load_id)
+        session.commit()
+    restored = record(loads, "H4")
+    assert (restored.extracted_on, restored.confirmed_on) == (OLDEST, OLD)
+    assert "Freya" in (restored.payload or "")
 
 
 # --- involvements follow the same rules ---------------------------------------------
@@ -207,7 +294,7 @@ def test_an_older_full_involvement_extract_neither_ends_nor_brings_back_newer_on
     assert record(involved, "I4", Feed.INVOLVEMENTS).status is SourceRecordStatus.LIVE
     assert record(involved, "I3", Feed.INVOLVEMENTS).status is SourceRecordStatus.ENDED
     assert "Eve" in (record(involved, "I2", Feed.INVOLVEMENTS).payload or "")
-    assert "newer version" in notes(report, line=3)[0]
+    assert "in a newer extract" in notes(report, line=3)[0]
     assert "does not bring it back" in notes(report, line=4)[0]
     [kept] = notes(report, line=0)
     assert "1 record" in kept
@@ -221,6 +308,15 @@ def test_an_older_involvement_delete_does_not_end_a_newer_involvement(involved):
     assert record(involved, "I1", Feed.INVOLVEMENTS).status is SourceRecordStatus.ENDED
     [note] = notes(report, line=2)
     assert "does not end it" in note
+
+
+def test_an_older_involvement_delta_does_not_touch_one_a_newer_delta_carried(involved):
+    carried = involvements(("I1", "H0", "Ann"))
+    load_involvements(involved, carried, mode=LoadMode.DELTA, on=NEWEST)
+    older = involvements(("I1", "H0", "Ann", "delete"))
+    report = load_involvements(involved, older, mode=LoadMode.DELTA, on=NEWER)
+    assert (report.counts["ended"], report.counts["unchanged"]) == (0, 1)
+    assert record(involved, "I1", Feed.INVOLVEMENTS).status is SourceRecordStatus.LIVE
 
 
 def test_an_older_full_extract_sent_after_a_newer_full_one_ends_nothing(loads):

@@ -138,7 +138,7 @@ def test_an_older_extract_never_overrides_a_newer_one(loads):
     older = [{**CHILDREN[0], "given_name": "Amy"}, *CHILDREN[1:]]
     report = loads.load("health", child_csv(*older), extracted_on=dt.date(2026, 1, 1))
     assert (report.counts["updated"], report.counts["unchanged"]) == (0, 10)
-    assert any("newer version" in p.reason for p in report.problems)
+    assert any("in a newer extract" in p.reason for p in report.problems)
 
 
 def test_a_dry_run_reports_and_changes_nothing(loads):

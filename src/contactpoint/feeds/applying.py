@@ -2,10 +2,11 @@
 
 Each row is compared with the source record of the same record_id: new rows are
 inserted and linked to a child; changed rows replace their record's values;
-unchanged rows (same digest) are left alone, as is any row of an extract older
-than the one that last set or ended its record: an old extract sent again never
-overrides newer values, never ends a record a newer one sent, and never brings
-back a record a newer one ended.
+unchanged rows (same digest) are left alone, but for the date of the newest extract
+that carried them (``confirmed_on``). Any row of an extract older than the newest
+that set, carried or ended its record changes nothing: an old extract sent again
+never overrides newer values, never ends a record a newer one sent, and never
+brings back a record a newer one ended.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ class _ChildChunk:
         for row in rows:
             record = held.get(row.record_id)
             if isinstance(row, Deletion):
-                self._delete(row, record, ended)
+                self.outcome.ending(record, line=row.line, extracted_on=self.extracted_on,
+                                    ended=ended)  # fmt: skip
             else:
                 self._upsert(row, record)
         self.outcome.counts.ended += end_records(
@@ -108,18 +110,6 @@ class _ChildChunk:
         new = self._insert_and_link()
         self._values(new)
         return self.outcome
-
-    def _delete(self, row: Deletion, record: SourceRecord | None, ended: list[int]) -> None:
-        if record is None or record.status is not SourceRecordStatus.LIVE:
-            self.outcome.problems.append(
-                Problem(Level.NOTE, row.line, "action",
-                        "no live record has this record_id; there is nothing to end")
-            )  # fmt: skip
-            return
-        if self.outcome.older(record, line=row.line, extracted_on=self.extracted_on, deleting=True):
-            return
-        self.outcome.changing(record, RecordChange.ENDED)
-        ended.append(record.id)
 
     def _upsert(self, row: ChildRow, record: SourceRecord | None) -> None:
         text = payload(row)
@@ -130,7 +120,7 @@ class _ChildChunk:
             counts.inserted += 1
             return
         if record.status is SourceRecordStatus.LIVE and record.content_hash == digest:
-            counts.unchanged += 1
+            self.outcome.carried(record, extracted_on=self.extracted_on)
             return
         if self.outcome.older(record, line=row.line, extracted_on=self.extracted_on):
             return
@@ -139,7 +129,8 @@ class _ChildChunk:
         for name, value in _identity(row).items():
             setattr(record, name, value)
         record.payload, record.content_hash = text, digest
-        record.extracted_on, record.updated_at = self.extracted_on, _now()
+        record.extracted_on, record.confirmed_on = self.extracted_on, None
+        record.updated_at = _now()
         record.status, record.ended_at = SourceRecordStatus.LIVE, None
         self.changed.append((record, row))
 

@@ -66,7 +66,7 @@ def apply_involvements(
     for row in rows:
         record = held.get(row.record_id)
         if isinstance(row, Deletion):
-            _delete(row, record, extracted_on, outcome, ended)
+            outcome.ending(record, line=row.line, extracted_on=extracted_on, ended=ended)
             continue
         child_id = children.get(row.child_record_id)
         if child_id is None:
@@ -79,25 +79,6 @@ def apply_involvements(
             continue
         _upsert(session, source, extracted_on, row, record, child_id, outcome)
     outcome.counts.ended += end_records(session, ended, extracted_on=extracted_on)
-
-
-def _delete(
-    row: Deletion,
-    record: SourceRecord | None,
-    extracted_on: dt.date,
-    outcome: ChunkOutcome,
-    ended: list[int],
-) -> None:
-    if record is None or record.status is not SourceRecordStatus.LIVE:
-        outcome.problems.append(Problem(
-            Level.NOTE, row.line, "action",
-            "no live record has this record_id; there is nothing to end",
-        ))  # fmt: skip
-        return
-    if outcome.older(record, line=row.line, extracted_on=extracted_on, deleting=True):
-        return
-    outcome.changing(record, RecordChange.ENDED)
-    ended.append(record.id)
 
 
 def _upsert(  # noqa: PLR0917 - one row's context, private
@@ -114,7 +95,7 @@ def _upsert(  # noqa: PLR0917 - one row's context, private
     counts = outcome.counts
     if record is not None:
         if record.status is SourceRecordStatus.LIVE and record.content_hash == digest:
-            counts.unchanged += 1
+            outcome.carried(record, extracted_on=extracted_on)
             return
         if outcome.older(record, line=row.line, extracted_on=extracted_on):
             return
@@ -131,7 +112,7 @@ def _upsert(  # noqa: PLR0917 - one row's context, private
         session.execute(delete(Involvement).where(Involvement.source_record_id == record.id))
         counts.updated += 1
     record.child_id, record.payload, record.content_hash = child_id, text, digest
-    record.extracted_on, record.updated_at = extracted_on, _now()
+    record.extracted_on, record.confirmed_on, record.updated_at = extracted_on, None, _now()
     record.status, record.ended_at = SourceRecordStatus.LIVE, None
     session.flush()
     if is_new:

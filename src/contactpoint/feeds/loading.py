@@ -42,7 +42,7 @@ from contactpoint.feeds.models import (
 )
 from contactpoint.feeds.problems import FeedFileError, Level, Problem, file_error
 from contactpoint.feeds.reading import DEFAULT_SIZE_CAP
-from contactpoint.feeds.records import ChunkCounts, ChunkOutcome, end_records
+from contactpoint.feeds.records import ChunkCounts, ChunkOutcome, end_records, last_sent_on
 from contactpoint.feeds.row_checks import Accepted, DuplicatesInMemory, Rejected
 from contactpoint.feeds.sources import SourceError, lock_source, require_source, source_target
 from contactpoint.linkage.index import IndexOutOfDateError, require_current_keys
@@ -474,14 +474,14 @@ class _Load:
         none if a row's record_id could not be read (that row may be any of them)."""
         if load.rows_without_record_id or self._newer_full(load) is not None:
             return self._missing(load).where(false())
-        return self._missing(load).where(SourceRecord.extracted_on <= load.extracted_on)
+        return self._missing(load).where(last_sent_on() <= load.extracted_on)
 
     def _newer_full(self, load: FeedLoad) -> FeedLoad | None:
         """The source's newest full extract of this feed, if one loaded is newer than this.
 
-        A record a newer full extract carried unchanged keeps the date it was last set
-        on (unchanged rows are not written), so its date alone cannot tell that a newer
-        extract confirmed it: an older full extract sent again ends nothing at all.
+        An older full extract sent again ends nothing at all: the newer one is the
+        source's whole list (records loaded before ``confirmed_on`` was kept carry no
+        date of the newer extracts that carried them unchanged).
         Asked once a load: the source's lock keeps any other load from completing meanwhile."""
         if self._newer_full_found is not None:
             return self._newer_full_found[0]
@@ -669,9 +669,8 @@ class _Load:
 
     def _kept_newer(self, load: FeedLoad) -> list[Problem]:
         """A note of the records this full extract does not carry but a newer one set."""
-        newer = select(func.count(), func.max(SourceRecord.extracted_on)).where(
-            SourceRecord.id.in_(self._missing(load)),
-            SourceRecord.extracted_on > load.extracted_on,
+        newer = select(func.count(), func.max(last_sent_on())).where(
+            SourceRecord.id.in_(self._missing(load)), last_sent_on() > load.extracted_on
         )
         count, newest = self.session.execute(newer).one()
         if not count:

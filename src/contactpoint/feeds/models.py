@@ -96,6 +96,7 @@ class RecordChange(enum.StrEnum):
     INSERTED = "inserted"
     UPDATED = "updated"
     ENDED = "ended"
+    CARRIED = "carried"  # sent unchanged in a newer extract: only its confirmed_on moved
 
 
 class FeedLoadChange(Base):
@@ -116,6 +117,7 @@ class FeedLoadChange(Base):
         enum_column_type(SourceRecordStatus, name="source_record_status")
     )
     previous_child_id: Mapped[int | None] = mapped_column(Integer)
+    previous_confirmed_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class FeedLoadProblem(Base):

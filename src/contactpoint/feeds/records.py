@@ -1,8 +1,9 @@
 """Source records of a chunk: finding them by record_id, ending them, and the chunk's counts.
 
 A record's ``extracted_on`` is the date of the extract that last set it, or that
-ended it: no older extract changes, ends or brings back the record (feeds.md: an
-old extract sent again never overrides newer values).
+ended it, and its ``confirmed_on`` that of a newer extract that carried it
+unchanged: no extract older than either changes, ends or brings back the record
+(feeds.md: an old extract sent again never overrides newer values).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import Select, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select, update
 
 from contactpoint.directory.models import Involvement
 from contactpoint.directory.source_values import refresh_children, remove_values
@@ -51,7 +52,13 @@ class ChunkCounts:
 
 
 _PREVIOUS: Final = ("previous_payload", "previous_content_hash", "previous_extracted_on",
-             "previous_status", "previous_child_id")  # fmt: skip
+             "previous_status", "previous_child_id", "previous_confirmed_on")  # fmt: skip
+
+
+def last_sent_on() -> ColumnElement[dt.date]:
+    """SQL for :attr:`SourceRecord.last_sent_on`: the newest extract that sent, carried or
+    ended the record (``confirmed_on`` is empty unless newer than ``extracted_on``)."""
+    return func.coalesce(SourceRecord.confirmed_on, SourceRecord.extracted_on)
 
 
 @dataclass(slots=True)
@@ -71,11 +78,12 @@ class ChunkOutcome:
     def older(
         self, record: SourceRecord, *, line: int, extracted_on: dt.date, deleting: bool = False
     ) -> bool:
-        """Whether the row is of an extract older than the one that last set or ended its
-        record: if so it changes nothing, and is counted unchanged with a note saying why."""
-        if record.extracted_on <= extracted_on:
+        """Whether the row is of an extract older than the newest that set, carried or
+        ended its record: if so it changes nothing, and is counted unchanged with a note
+        saying why."""
+        if record.last_sent_on <= extracted_on:
             return False
-        newer = record.extracted_on.isoformat()
+        newer = record.last_sent_on.isoformat()
         if record.status is SourceRecordStatus.ENDED:
             reason = (
                 f"this source ended the record in a newer extract (extracted on {newer});"
@@ -83,21 +91,51 @@ class ChunkOutcome:
             )
         else:
             reason = (
-                f"this source sent a newer version of the record (extracted on {newer});"
+                f"this source sent the record in a newer extract (extracted on {newer});"
                 f" this older row {'does not end it' if deleting else 'changes nothing'}"
             )
         self.counts.unchanged += 1
         self.problems.append(Problem(Level.NOTE, line, None, reason))
         return True
 
+    def ending(
+        self, record: SourceRecord | None, *, line: int, extracted_on: dt.date, ended: list[int]
+    ) -> None:
+        """A delta's delete: the record goes on ``ended`` (for ``end_records``) unless it
+        is not live or a newer extract sent it; either way a note says why not."""
+        if record is None or record.status is not SourceRecordStatus.LIVE:
+            self.problems.append(Problem(
+                Level.NOTE, line, "action",
+                "no live record has this record_id; there is nothing to end",
+            ))  # fmt: skip
+            return
+        if self.older(record, line=line, extracted_on=extracted_on, deleting=True):
+            return
+        self.changing(record, RecordChange.ENDED)
+        ended.append(record.id)
+
     def changing(self, record: SourceRecord, change: RecordChange) -> None:
-        """Call before the record changes: keeps what it was."""
+        """Call before the record changes: keeps what it was. The change sets its
+        ``extracted_on``, so its ``confirmed_on`` is emptied (see ``end_records``)."""
         self.changes.append({
             "source_record_id": record.id, "change": change,
             "previous_payload": record.payload, "previous_content_hash": record.content_hash,
             "previous_extracted_on": record.extracted_on, "previous_status": record.status,
-            "previous_child_id": record.child_id,
+            "previous_child_id": record.child_id, "previous_confirmed_on": record.confirmed_on,
         })  # fmt: skip
+
+    def carried(self, record: SourceRecord, *, extracted_on: dt.date) -> None:
+        """A live record this extract carries unchanged: counted unchanged, and if the
+        extract is newer than any that sent it, confirmed on its date (logged for undo),
+        so that no older extract overrides it. Its values keep the date they were set on."""
+        self.counts.unchanged += 1
+        if extracted_on <= record.last_sent_on:
+            return  # the same extract again, or an older one: nothing is written
+        self.changes.append({
+            "source_record_id": record.id, "change": RecordChange.CARRIED,
+            **dict.fromkeys(_PREVIOUS), "previous_confirmed_on": record.confirmed_on,
+        })  # fmt: skip
+        record.confirmed_on = extracted_on
 
 
 def existing_records(
@@ -146,6 +184,7 @@ def _end_batch(session: Session, ids: list[int], extracted_on: dt.date) -> None:
             status=SourceRecordStatus.ENDED,
             ended_at=dt.datetime.now(dt.UTC),
             extracted_on=extracted_on,
+            confirmed_on=None,
         )
     )
     if Feed.INVOLVEMENTS in feeds:

@@ -4,7 +4,8 @@ Every load keeps a log of what it did to each source record and what the record
 was before (``feed_load_change``). Undoing puts every record back: records the
 load inserted go, with their values, blocking keys, link decisions and review
 items, and so do the children they made that nothing else holds; records it
-changed or ended get their previous version, values and keys back.
+changed or ended get their previous version, values and keys back; records it
+carried unchanged get back the date they were confirmed on before.
 
 A load can be undone only while nothing depends on it:
 - no later load has run (any later load may have linked to what this one made);
@@ -19,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import decide, require
@@ -36,6 +37,7 @@ from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.linkage.services import LINKED_BY, Arrival, index_records
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import child_from_payload, involvement_from_payload
+from contactpoint.storage.models import table_of
 from contactpoint.storage.queries import one_of
 
 if TYPE_CHECKING:
@@ -74,7 +76,9 @@ def undo_load(session: Session, *, by: Principal, load_id: int) -> UndoReport:
     inserted = [c.source_record_id for c in changes if c.change is RecordChange.INSERTED]
     made = _children_only_held_by(session, inserted)
     _require_unopened(session, made)
-    restored = _restore(session, [c for c in changes if c.change is not RecordChange.INSERTED])
+    _unconfirm(session, [c for c in changes if c.change is RecordChange.CARRIED])
+    changed = [c for c in changes if c.change in {RecordChange.UPDATED, RecordChange.ENDED}]
+    restored = _restore(session, changed)
     session.execute(delete(FeedLoadChange).where(FeedLoadChange.load_id == load.id))
     _remove(session, inserted, made)
     load.status = LoadStatus.UNDONE
@@ -148,6 +152,19 @@ def _require_unopened(session: Session, children: dict[int, str]) -> None:
         )
 
 
+def _unconfirm(session: Session, changes: list[FeedLoadChange]) -> None:
+    """Records the load carried unchanged: only their ``confirmed_on`` goes back."""
+    if not changes:
+        return
+    table = table_of(SourceRecord)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("record"))
+        .values(confirmed_on=bindparam("confirmed_on")),
+        [{"record": c.source_record_id, "confirmed_on": c.previous_confirmed_on} for c in changes],
+    )
+
+
 def _restore(session: Session, changes: list[FeedLoadChange]) -> list[SourceRecord]:
     ids = [change.source_record_id for change in changes]
     records = {
@@ -161,6 +178,7 @@ def _restore(session: Session, changes: list[FeedLoadChange]) -> list[SourceReco
         record = records[change.source_record_id]
         record.payload, record.content_hash = change.previous_payload, change.previous_content_hash
         record.extracted_on = change.previous_extracted_on or record.extracted_on
+        record.confirmed_on = change.previous_confirmed_on
         record.status = change.previous_status or SourceRecordStatus.LIVE
         record.child_id = change.previous_child_id
         record.ended_at = None if record.status is SourceRecordStatus.LIVE else record.ended_at

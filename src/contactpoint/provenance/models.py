@@ -77,7 +77,10 @@ class SourceRecord(Base):
         enum_column_type(SourceRecordStatus, name="source_record_status"),
         default=SourceRecordStatus.LIVE,
     )
-    extracted_on: Mapped[dt.date] = mapped_column(Date)
+    extracted_on: Mapped[dt.date] = mapped_column(Date)  # of the extract that set or ended it
+    # Of a newer extract that carried it unchanged (empty unless newer than extracted_on):
+    # the values keep the date they were set on, but no older extract overrides them.
+    confirmed_on: Mapped[dt.date | None] = mapped_column(Date)
     content_hash: Mapped[str | None] = mapped_column(String(64))
     # The normalised row as last accepted (JSON): what the child's values are made from.
     payload: Mapped[str | None] = mapped_column(Text)
@@ -94,6 +97,11 @@ class SourceRecord(Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
     source: Mapped[Source] = relationship()
+
+    @property
+    def last_sent_on(self) -> dt.date:
+        """The date of the newest extract that sent, carried or ended the record."""
+        return self.confirmed_on or self.extracted_on
 
 
 class Provenance:
