@@ -113,6 +113,24 @@ def test_the_mass_end_guard_counts_only_the_records_that_would_really_end(loads)
     assert "would end 3 of the source's 9 live records" in refused.refusal
 
 
+def test_the_mass_end_guard_counts_the_records_a_full_extracts_delete_rows_end(loads):
+    loads.load("health", child_csv(*CHILDREN), extracted_on=OLDEST)
+    loads.load("health", child_csv(CHILDREN[3]), mode=LoadMode.DELTA, extracted_on=NEWEST)
+    # Two delete rows end 2 of 10 (H3, left out, was carried by a newer extract: it
+    # stays): the guard stops it.
+    rows = [deleted(CHILDREN[1]), deleted(CHILDREN[2]), *CHILDREN[4:]]
+    refused = loads.load("health", child_csv(CHILDREN[0], *rows), extracted_on=NEWER)
+    assert refused.status is LoadStatus.REFUSED
+    assert "would end 2 of the source's 10 live records" in (refused.refusal or "")
+    # H3's delete row is older than the extract that last carried H3: it ends nothing,
+    # so one delete row and no record left out end 1 of 10, which the guard lets by.
+    rows = [deleted(CHILDREN[1]), CHILDREN[2], deleted(CHILDREN[3]), *CHILDREN[4:]]
+    report = loads.load("health", child_csv(CHILDREN[0], *rows), extracted_on=NEWER)
+    assert report.status is LoadStatus.COMPLETED
+    assert (report.counts["ended"], report.counts["unchanged"]) == (1, 9)
+    assert live_keys(loads) == {f"H{n}" for n in range(10)} - {"H1"}
+
+
 # --- an ended record comes back only with an extract at least as new ---------------
 
 

@@ -42,8 +42,14 @@ from contactpoint.feeds.models import (
 )
 from contactpoint.feeds.problems import FeedFileError, Level, Problem, file_error
 from contactpoint.feeds.reading import DEFAULT_SIZE_CAP
-from contactpoint.feeds.records import ChunkCounts, ChunkOutcome, end_records, last_sent_on
-from contactpoint.feeds.row_checks import Accepted, DuplicatesInMemory, Rejected
+from contactpoint.feeds.records import (
+    END_BATCH,
+    ChunkCounts,
+    ChunkOutcome,
+    end_records,
+    last_sent_on,
+)
+from contactpoint.feeds.row_checks import Accepted, Deletion, DuplicatesInMemory, Rejected
 from contactpoint.feeds.sources import SourceError, lock_source, require_source, source_target
 from contactpoint.linkage.index import IndexOutOfDateError, require_current_keys
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
@@ -199,6 +205,25 @@ def _applying() -> Select[FeedLoad]:
         FeedLoad.feed == bindparam("feed"),
         FeedLoad.status == LoadStatus.APPLYING,
     )
+
+
+def _take(
+    load: FeedLoad,
+    result: Result,
+    staged: list[dict[str, object]],
+    unreadable: _Unreadable,
+    deleting: list[str],
+) -> None:
+    """Pass one's note of a row: its record_id staged (or counted unreadable), and kept
+    apart if it is an accepted delete row (a full extract's guard counts those)."""
+    key = _key(result)
+    if key:
+        staged.append({"load_id": load.id, "record_key": key, "line": _line(result),
+                       "accepted": isinstance(result, Accepted)})  # fmt: skip
+        if isinstance(result, Accepted) and isinstance(result.row, Deletion):
+            deleting.append(key)
+    elif not isinstance(result, Rejected) or result.a_record:
+        unreadable.add(_line(result))
 
 
 @dataclass(slots=True)
@@ -406,19 +431,14 @@ class _Load:
         kept: list[Result] | None = [] if self.file.one_chunk else None
         duplicates = _NoDuplicates() if kept is None else DuplicatesInMemory()
         unreadable = _Unreadable()
+        deleting: list[str] = []  # a full extract's delete rows: the guard counts them too
         try:
             with self.request.path.open("rb") as stream:
                 for result in self._results(stream, duplicates):
                     rows += 1
                     if kept is not None:
                         kept.append(result)
-                    key = _key(result)
-                    if key:
-                        staged.append({"load_id": load.id, "record_key": key,
-                                       "line": _line(result),
-                                       "accepted": isinstance(result, Accepted)})  # fmt: skip
-                    elif not isinstance(result, Rejected) or result.a_record:
-                        unreadable.add(_line(result))
+                    _take(load, result, staged, unreadable, deleting)
                     if len(staged) >= KEY_BATCH:
                         self._stage(staged)
         except FeedFileError as error:
@@ -433,7 +453,7 @@ class _Load:
         if rows > CHUNK_ROWS and not self.request.dry_run:  # a dry run holds no locks for it
             refresh_statistics(self.session)
         self._keep_unreadable(load, unreadable)
-        return rows, self._mass_end(load)
+        return rows, self._mass_end(load, deleting)
 
     def _keep_unreadable(self, load: FeedLoad, unreadable: _Unreadable) -> None:
         """Keep the count in the load's row, and note what it means for a full extract."""
@@ -501,11 +521,19 @@ class _Load:
         self._newer_full_found = (newer,)
         return newer
 
-    def _mass_end(self, load: FeedLoad) -> Problem | None:
+    def _mass_end(self, load: FeedLoad, deleting: list[str]) -> Problem | None:
+        """The guard's refusal, if this full extract would end more than its share: the
+        records it leaves out and those its delete rows end, but for any a newer extract
+        sent (those stay)."""
         if self.request.mode is not LoadMode.FULL or self.request.allow_mass_end:
             return None
         live = self._count(self._live())
         ending = self._count(self._ending(load))
+        for start in range(0, len(deleting), END_BATCH):
+            ending += self._count(self._live().where(
+                SourceRecord.record_key.in_(deleting[start : start + END_BATCH]),
+                last_sent_on() <= load.extracted_on,
+            ))  # fmt: skip
         if live == 0 or ending <= MASS_END_SHARE * live:
             return None
         return Problem(
