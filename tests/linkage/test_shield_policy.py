@@ -6,7 +6,8 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import pytest
-from test_review_support import ReviewDirectory
+from sqlalchemy import select
+from test_review_support import AMELIA, OLIVER, ReviewDirectory
 
 from contactpoint.access.models import UserAccount
 from contactpoint.access.permissions import Permission
@@ -14,8 +15,9 @@ from contactpoint.access.policy import AccessDeniedError, Role, principal_for_us
 from contactpoint.directory.models import Shield
 from contactpoint.linkage.explanations import ShieldedRecordError, explain_record
 from contactpoint.linkage.models import LinkOutcome, ReviewItem
-from contactpoint.linkage.review import review_evidence
+from contactpoint.linkage.review import accept_match, review_evidence
 from contactpoint.vocabulary import ShieldReason
+from feeds.feed_files import child_csv
 from feeds.loads import OPERATOR
 
 import factories
@@ -107,3 +109,49 @@ def test_an_ordinary_user_is_refused_with_the_policys_reason(directory):
                reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # fmt: skip
         with pytest.raises(ShieldedRecordError, match=r"shielded child.*practitioner"):
             explain_record(session, by=by, source="school", record_id="S1")
+
+
+def test_a_new_identity_shield_merged_in_wins_over_the_survivors_own_shield(directory):
+    """Merged into a child shielded for harm, a child adopted under a new identity makes the
+    survivor that new identity: its shield carries the adoption, and a record of the same
+    girl arriving later is held for a person, never linked to it unseen."""
+    [item, _] = directory.load_pairs()
+    with directory.sessions() as session:
+        held = session.get(ReviewItem, item)
+        shield(session, child_id=held.provisional_child_id, council_id=directory.council_id,
+               reason=ShieldReason.ADOPTION_PLACEMENT)  # fmt: skip
+        shield(session, child_id=held.candidate_child_id, council_id=directory.council_id,
+               reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # fmt: skip
+        session.commit()
+        survivor = accept_match(session, by=directory.principal(), item_id=item)
+        session.commit()
+        shields = session.scalars(
+            select(Shield).where(Shield.child_id == survivor.id).order_by(Shield.id)
+        ).all()
+        history = [(s.reason, s.ended_on is None) for s in shields]
+        survivor_id = survivor.contactpoint_id
+
+    assert history == [
+        (ShieldReason.RISK_OF_SIGNIFICANT_HARM, False),  # ended, kept as history
+        (ShieldReason.ADOPTION_PLACEMENT, True),
+    ]
+    again = {**AMELIA, "record_id": "H3"}
+    report = directory.loads.load("health", child_csv(AMELIA, OLIVER, again))
+    assert report.counts["held_for_review"] == 1, report.counts
+    assert directory.links()["health/H3"] != survivor_id
+
+
+def test_the_survivors_new_identity_shield_stays_when_a_weaker_one_is_merged_in(directory):
+    [item, _] = directory.load_pairs()
+    with directory.sessions() as session:
+        held = session.get(ReviewItem, item)
+        shield(session, child_id=held.provisional_child_id, council_id=directory.council_id,
+               reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # fmt: skip
+        shield(session, child_id=held.candidate_child_id, council_id=directory.council_id,
+               reason=ShieldReason.ADOPTION_IDENTITY_LINK)  # fmt: skip
+        session.commit()
+        survivor = accept_match(session, by=directory.principal(), item_id=item)
+        session.commit()
+        reasons = session.scalars(select(Shield.reason).where(Shield.child_id == survivor.id))
+
+        assert list(reasons) == [ShieldReason.ADOPTION_IDENTITY_LINK]

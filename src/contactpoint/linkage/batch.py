@@ -82,7 +82,7 @@ from contactpoint.linkage.index import record_for_row
 from contactpoint.linkage.model import Scored
 from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem, ReviewStatus
 from contactpoint.linkage.records import LinkageRecord, blocking_keys
-from contactpoint.linkage.shields import is_new_identity, open_shields
+from contactpoint.linkage.shields import is_new_identity, open_shields, outranks
 from contactpoint.linkage.splink_models import predict_pairs
 from contactpoint.provenance.models import Feed, Source, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import child_from_payload
@@ -195,7 +195,9 @@ def peoples_decisions(session: Session) -> PeoplesDecisions:
         if len(pair) > 1:
             decided.kept_apart.add(pair)
     for child, shield in open_shields(session, children=None).items():
-        decided.shielded[now(child)] = shield.reason
+        # A merged-away child's shield shields the survivor; a new identity's wins.
+        if outranks(shield.reason, decided.shielded.get(now(child))):
+            decided.shielded[now(child)] = shield.reason
     return decided
 
 

@@ -11,7 +11,7 @@ A record held for review is linked to a provisional new child; its
   gains a ``merged`` decision naming the survivor; the merged-away child
   keeps its row and ContactPoint ID, pointing at the survivor (chains are
   collapsed, so one step always reaches it); a shield of either child ends up on
-  the survivor;
+  the survivor (a new identity's before any other);
 - keeps them separate (:func:`reject_match`): both children stay;
 - or, for a child merged wrongly (by a person or by the model), splits chosen
   source records off (:func:`split_child`) and learns who viewed the wrongly

@@ -3,7 +3,8 @@
 Accepting merges the provisional child into the candidate. Its source records and
 their values move to the survivor; the merged-away child keeps its row and ContactPoint
 ID, pointing at the survivor (chains are collapsed, so one step always reaches it); a
-shield of either child ends up on the survivor. Its link decisions stay with the child
+shield of either child ends up on the survivor (a new identity's before any other, see
+:func:`.review_items.copy_shield`). Its link decisions stay with the child
 they were made for, and each of its other records gains a ``merged`` decision naming the
 survivor: a split (:mod:`.review_splits`) reads which records a merged-away child
 brought, to give its ID back with them, and the re-link report which children a split

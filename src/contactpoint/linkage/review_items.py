@@ -134,19 +134,28 @@ def decided_by(by: Principal) -> str:
 
 
 def copy_shield(session: Session, *, from_child: Child, to_child: Child) -> None:
-    """No shield is lost: a shield of ``from_child`` shields ``to_child`` too, if not already."""
+    """No shield is lost: a shield of ``from_child`` shields ``to_child`` too.
+
+    If ``to_child`` has its own open shield, that one stays, unless the shield carried
+    over guards a new identity (adoption, protection) and its own does not: the child is
+    then the new identity, so its own shield ends (kept as history) and the carried one
+    takes its place; else the loader would link a record of the old identity to it.
+    """
     found = shields.open_shields(session, children=(from_child.id, to_child.id))
-    shield = found.get(from_child.id)
-    if shield is None or to_child.id in found:
+    carried, own = found.get(from_child.id), found.get(to_child.id)
+    if carried is None or not shields.outranks(carried.reason, None if own is None else own.reason):
         return
     today = dt.datetime.now(dt.UTC).date()
+    if own is not None:
+        own.ended_on = max(today, own.started_on)
+        session.flush()  # a child has one open shield at a time
     session.add(
         Shield(
             child_id=to_child.id,
-            council_id=shield.council_id,
-            reason=shield.reason,
+            council_id=carried.council_id,
+            reason=carried.reason,
             started_on=today,
-            review_on=max(shield.review_on, today),
+            review_on=max(carried.review_on, today),
         )
     )
     session.flush()

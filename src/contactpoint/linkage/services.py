@@ -49,7 +49,12 @@ from contactpoint.linkage.index import (
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import LinkageKey, LinkDecision, LinkOutcome, ReviewItem
 from contactpoint.linkage.records import LinkageRecord
-from contactpoint.linkage.shields import NEW_IDENTITY_REASONS, is_new_identity, open_shields
+from contactpoint.linkage.shields import (
+    NEW_IDENTITY_REASONS,
+    is_new_identity,
+    open_shields,
+    outranks,
+)
 from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import ChildRow
@@ -290,7 +295,7 @@ class DirectoryLinker:
         if outcome is Outcome.REVIEW and ranked:
             chosen = self._compared_with(ranked, at_risk, sharing)
             scored = best[chosen]
-            child_id = writer.new_child(arrival.row, shield=_first(at_risk, shielded))
+            child_id = writer.new_child(arrival.row, shield=_strongest(at_risk, shielded))
             writer.decision(arrival, child_id, LinkOutcome.HELD_FOR_REVIEW, scored)
             writer.review(arrival, child_id, candidate_child_id=chosen, weight=scored.match_weight)
             return LinkResult(child_id, new_child=True, held_for_review=True)
@@ -333,8 +338,14 @@ def _sharing_a_number(record: LinkageRecord, candidates: Iterable[_Candidate]) -
     return {c.child_id for c in candidates if record.shares_a_number(c.record)}
 
 
-def _first(children: set[int], shielded: dict[int, Shield]) -> Shield | None:
-    return shielded[min(children)] if children else None
+def _strongest(children: set[int], shielded: dict[int, Shield]) -> Shield | None:
+    """The shield a held record's provisional child takes from the shielded children it may
+    belong to: a new identity's before any other, else the first child's."""
+    chosen: Shield | None = None
+    for child in sorted(children):
+        if outranks(shielded[child].reason, None if chosen is None else chosen.reason):
+            chosen = shielded[child]
+    return chosen
 
 
 def _unique(keys: Iterable[int], *indexes: Mapping[int, list[_Candidate]]) -> list[_Candidate]:

@@ -1,0 +1,108 @@
+"""The loader and the re-link report beside shielded children: a new identity's shield wins,
+and the report names the child the loader would hold a record beside."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from sqlalchemy import select
+
+from contactpoint.directory.models import Shield
+from contactpoint.linkage.batch import relink_report
+from contactpoint.linkage.decisions import Thresholds
+from contactpoint.linkage.model import Model
+from contactpoint.linkage.services import DirectoryLinker
+from contactpoint.provenance.models import SourceRecord
+from contactpoint.vocabulary import ShieldReason
+from feeds.feed_files import child_csv
+from feeds.loads import Loads
+
+import factories
+
+AMELIA = {"record_id": "A1", "given_name": "Amelia", "family_name": "Barton",
+          "nhs_number": "9991027610", "date_of_birth": "2014-07-21",
+          "postcode": "OX5V 9JP"}  # fmt: skip
+# Another child's record that carries Amelia's NHS number (a mistyped number).
+STRANGER = {"record_id": "A3", "given_name": "Oliver", "family_name": "Hughes",
+            "date_of_birth": "2016-03-02", "nhs_number": AMELIA["nhs_number"],
+            "postcode": "OX2 6GG"}  # fmt: skip
+
+
+@pytest.fixture
+def loads(fresh_database, tmp_path) -> Loads:
+    return Loads.with_sources(fresh_database.engine, tmp_path, "health", "school_census")
+
+
+def kept_apart(loads: Loads, monkeypatch, source: str, *records: dict[str, str]) -> None:
+    """Each record a child of its own (or held for review), as thresholds no pair reaches."""
+    strict = DirectoryLinker(Model.default(), Thresholds(link=1000.0, review=1000.0))
+    monkeypatch.setattr("feeds.loads.linker", lambda: strict)
+    loads.load(source, child_csv(*records))
+    monkeypatch.undo()
+
+
+def child_of(loads: Loads, record_id: str) -> int:
+    with loads.sessions() as session:
+        return session.scalars(
+            select(SourceRecord.child_id).where(SourceRecord.record_key == record_id)
+        ).one()
+
+
+def shield(loads: Loads, child_id: int, reason: ShieldReason) -> None:
+    with loads.sessions() as session:
+        council = factories.council(session)
+        started, review = dt.date(2026, 1, 1), dt.date(2027, 1, 1)
+        session.add(Shield(child_id=child_id, council_id=council.id, reason=reason,
+                           started_on=started, review_on=review))  # fmt: skip
+        session.commit()
+
+
+def report(loads: Loads) -> list[dict[str, str]]:
+    stream = io.StringIO()
+    with loads.sessions() as session:
+        relink_report(session, stream, model=Model.default())
+    return list(csv.DictReader(io.StringIO(stream.getvalue())))
+
+
+def test_a_record_held_beside_children_shielded_for_harm_and_for_a_new_identity_is_a_new_identity(
+    loads, monkeypatch
+):
+    """Amelia's school record may belong to her own child (shielded for harm, the first) and to
+    the child holding her number (shielded for an adoption): its provisional child is shielded
+    for the adoption, so that no record of the old identity links to it unseen."""
+    kept_apart(loads, monkeypatch, "health", AMELIA, STRANGER)
+    amelia, stranger = child_of(loads, "A1"), child_of(loads, "A3")
+    assert amelia < stranger
+    shield(loads, amelia, ShieldReason.RISK_OF_SIGNIFICANT_HARM)
+    shield(loads, stranger, ShieldReason.ADOPTION_PLACEMENT)
+
+    loaded = loads.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
+
+    assert loaded.counts["held_for_review"] == 1, loaded.counts
+    with loads.sessions() as session:
+        reasons = session.scalars(
+            select(Shield.reason).where(Shield.child_id == child_of(loads, "S1"))
+        ).all()
+    assert reasons == [ShieldReason.ADOPTION_PLACEMENT]
+
+
+def test_the_report_treats_a_survivor_as_the_new_identity_merged_into_it(loads, monkeypatch):
+    """A child merged away under an adoption shield, into a survivor shielded only for harm
+    (as merges made before the new identity's shield was carried over left them): no pair
+    with the survivor is reported."""
+    kept_apart(loads, monkeypatch, "health", AMELIA)
+    kept_apart(loads, monkeypatch, "school_census", {**AMELIA, "record_id": "S1"})
+    assert [row["difference"] for row in report(loads)] == ["would_merge"]
+    survivor = child_of(loads, "A1")
+    with loads.sessions() as session:
+        merged = factories.child(session)
+        merged.merged_into_id = survivor
+        session.commit()
+        merged_id = merged.id
+    shield(loads, merged_id, ShieldReason.ADOPTION_IDENTITY_LINK)
+    shield(loads, survivor, ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # looked up after the other
+
+    assert report(loads) == []
