@@ -9,11 +9,14 @@ import io
 
 import pytest
 from sqlalchemy import select
+from test_review_support import AMELIA as UNNUMBERED
+from test_review_support import AMELIA_AT_SCHOOL as UNNUMBERED_ELSEWHERE
 
-from contactpoint.directory.models import Shield
+from contactpoint.directory.models import Child, Shield
 from contactpoint.linkage.batch import relink_report
 from contactpoint.linkage.decisions import Thresholds
 from contactpoint.linkage.model import Model
+from contactpoint.linkage.models import ReviewItem
 from contactpoint.linkage.services import DirectoryLinker
 from contactpoint.provenance.models import SourceRecord
 from contactpoint.vocabulary import ShieldReason
@@ -106,3 +109,36 @@ def test_the_report_treats_a_survivor_as_the_new_identity_merged_into_it(loads, 
     shield(loads, survivor, ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # looked up after the other
 
     assert report(loads) == []
+
+
+def test_the_report_names_the_shielded_child_the_loader_would_hold_a_record_beside(
+    loads, monkeypatch
+):
+    """Amelia's school record (S1) fits her health record (A1) best, and a third record of
+    hers, with another birth date and address (A3), in the review band: each a child of its
+    own, and A3's shielded. The loader would hold S1 beside A3's child, not A1's, and so
+    does the report."""
+    amelia = {**UNNUMBERED, "record_id": "A1"}
+    elsewhere = {**UNNUMBERED_ELSEWHERE, "record_id": "A3"}
+    kept_apart(loads, monkeypatch, "health", amelia, elsewhere)
+    kept_apart(loads, monkeypatch, "school_census", {**amelia, "record_id": "S1"})
+    shield(loads, child_of(loads, "A3"), ShieldReason.RISK_OF_SIGNIFICANT_HARM)
+    with loads.sessions() as session:
+        shielded = session.get(Child, child_of(loads, "A3"))
+        assert shielded is not None
+        beside_a3 = shielded.contactpoint_id
+
+    rows = report(loads)
+
+    held = [row for row in rows if "S1" in (row["record_id_a"], row["record_id_b"])]
+    assert [(row["difference"], row["record_id_a"], row["record_id_b"]) for row in held] == [
+        ("would_review", "A3", "S1")
+    ]
+    assert beside_a3 in (held[0]["child_id_a"], held[0]["child_id_b"])
+    # The loader, given the same record again, holds it beside that very child.
+    loads.add_source("child_benefit")
+    loaded = loads.load("child_benefit", child_csv({**amelia, "record_id": "B1"}))
+    assert loaded.counts["held_for_review"] == 1, loaded.counts
+    with loads.sessions() as session:
+        item = session.scalars(select(ReviewItem)).one()
+    assert item.candidate_child_id == child_of(loads, "A3")

@@ -13,7 +13,8 @@ chooses with the thresholds, the margin and the twin guard, just as a load does.
 
 - ``would_merge``: the loader would link it automatically to another child.
 - ``would_review``: the loader would hold it for a person beside a child (another
-  child, or its own, to which it would no longer link automatically).
+  child, or its own, to which it would no longer link automatically): the child the
+  loader would set it beside, a shielded one it may belong to first.
 - ``would_split``: the loader would make it a new child, though its child holds
   other records.
 
@@ -28,7 +29,9 @@ difference before ``would_review``.
 Shields, as the loader treats them: a link the loader would not make because
 another child the record may belong to is shielded (one it scores at or above the
 review threshold with, or shares an NHS number or UPN with) is reported
-``would_review``, not ``would_merge``. And no pair is reported in which either
+``would_review``, not ``would_merge``, and a record held beside children is reported
+beside the one the loader would hold it beside: a shielded child it may belong to,
+before the best-scoring one. And no pair is reported in which either
 child is shielded for a new identity (adoption, protection under a new name):
 the report is a file an operator keeps, and it must never set an old identity
 beside the new one (the loader holds such records for a person, shielded).
@@ -424,8 +427,13 @@ class _Relink:
         )
 
     def _held_beside(self, position: int, found: _Candidates) -> int:
-        """The child the loader shows a held record beside: the best if it scored in review,
-        else the best one sharing its NHS number or UPN (shields aside, as above)."""
+        """The child the loader shows a held record beside (``DirectoryLinker._compared_with``):
+        the best-scoring shielded child it may belong to, else the best if it scored in
+        review, else the best one sharing its NHS number or UPN."""
+        at_risk = self._at_risk(position, found)
+        shielded = next((child for child in found.ranked if child in at_risk), None)
+        if shielded is not None:
+            return shielded
         if found.weights[found.best_record[found.ranked[0]]] >= self.thresholds.review:
             return found.ranked[0]
         record = self.held[position].record
