@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,10 +13,12 @@ from test_review_support import AMELIA, OLIVER, ReviewDirectory
 from contactpoint.access.models import UserAccount
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import AccessDeniedError, Role, principal_for_user
+from contactpoint.audit.models import AuditEventDetails, AuditEventRow
 from contactpoint.directory.models import Shield
 from contactpoint.linkage.explanations import ShieldedRecordError, explain_record
 from contactpoint.linkage.models import LinkOutcome, ReviewItem
-from contactpoint.linkage.review import accept_match, review_evidence
+from contactpoint.linkage.review import accept_match, review_evidence, split_child
+from contactpoint.provenance.models import SourceRecord
 from contactpoint.vocabulary import ShieldReason
 from feeds.feed_files import child_csv
 from feeds.loads import OPERATOR
@@ -111,6 +114,18 @@ def test_an_ordinary_user_is_refused_with_the_policys_reason(directory):
             explain_record(session, by=by, source="school", record_id="S1")
 
 
+def action_changes(session: Session, action: str = "accept_match") -> dict[str, object]:
+    """The changes the one admin event of this action recorded."""
+    rows = session.scalars(
+        select(AuditEventDetails.details)
+        .join(AuditEventRow, AuditEventDetails.sequence == AuditEventRow.sequence)
+        .order_by(AuditEventRow.sequence)
+    )
+    [event] = [e for e in map(json.loads, rows) if e.get("action") == action]
+    changes: dict[str, object] = event["changes"]
+    return changes
+
+
 def test_a_new_identity_shield_merged_in_wins_over_the_survivors_own_shield(directory):
     """Merged into a child shielded for harm, a child adopted under a new identity makes the
     survivor that new identity: its shield carries the adoption, and a record of the same
@@ -130,11 +145,14 @@ def test_a_new_identity_shield_merged_in_wins_over_the_survivors_own_shield(dire
         ).all()
         history = [(s.reason, s.ended_on is None) for s in shields]
         survivor_id = survivor.contactpoint_id
+        audited = action_changes(session)["survivor_shield_reason"]
 
     assert history == [
         (ShieldReason.RISK_OF_SIGNIFICANT_HARM, False),  # ended, kept as history
         (ShieldReason.ADOPTION_PLACEMENT, True),
     ]
+    # The merge's audit event says the survivor's shield changed, and from what to what.
+    assert audited == {"old": "risk_of_significant_harm", "new": "adoption_placement"}
     again = {**AMELIA, "record_id": "H3"}
     report = directory.loads.load("health", child_csv(AMELIA, OLIVER, again))
     assert report.counts["held_for_review"] == 1, report.counts
@@ -155,3 +173,32 @@ def test_the_survivors_new_identity_shield_stays_when_a_weaker_one_is_merged_in(
         reasons = session.scalars(select(Shield.reason).where(Shield.child_id == survivor.id))
 
         assert list(reasons) == [ShieldReason.ADOPTION_IDENTITY_LINK]
+        assert "survivor_shield_reason" not in action_changes(session)
+
+
+def test_records_split_off_a_shielded_child_go_shielded_and_the_split_says_so(directory):
+    [item, _] = directory.load_pairs()
+    by = directory.principal()
+    with directory.sessions() as session:
+        survivor = accept_match(session, by=by, item_id=item)
+        shield(session, child_id=survivor.id, council_id=directory.council_id,
+               reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # fmt: skip
+        session.commit()
+        school = session.scalars(
+            select(SourceRecord.id).where(SourceRecord.record_key == "S1")
+        ).one()
+        result = split_child(
+            session, by=by, contactpoint_id=survivor.contactpoint_id, source_record_ids=[school]
+        )
+        session.commit()
+        moved_to = session.scalars(
+            select(SourceRecord.child_id).where(SourceRecord.id == school)
+        ).one()
+        reasons = list(session.scalars(
+            select(Shield.reason).where(Shield.child_id == moved_to, Shield.ended_on.is_(None))
+        ))  # fmt: skip
+        audited = action_changes(session, "split_child")
+
+    assert result.new_contactpoint_id != survivor.contactpoint_id
+    assert reasons == [ShieldReason.RISK_OF_SIGNIFICANT_HARM]
+    assert audited["split_to_shield_reason"] == {"old": None, "new": "risk_of_significant_harm"}

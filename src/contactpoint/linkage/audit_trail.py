@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from contactpoint.access.policy import Principal
+    from contactpoint.vocabulary import ShieldReason
 
 
 def evidence_viewed(
@@ -31,14 +32,26 @@ def evidence_viewed(
         record(session, event)
 
 
+ShieldChange = tuple["ShieldReason | None", "ShieldReason"]  # reasons before and after
+
+
 def match_accepted(
-    session: Session, *, by: Principal, item_id: int, merged: str, survivor: str
+    session: Session,
+    *,
+    by: Principal,
+    item_id: int,
+    merged: str,
+    survivor: str,
+    shield: ShieldChange | None = None,
 ) -> None:
-    changes = {
+    """A merge; ``shield``: the survivor's shield changed (a shield carried onto it)."""
+    changes: dict[str, tuple[object, object]] = {
         "review_item": (None, item_id),
         "review_status": ("open", "merged"),
         "merged_into": (None, survivor),
     }
+    if shield is not None:
+        changes["survivor_shield_reason"] = shield
     event = events.admin_action_event(
         actor_for(by), action="accept_match", subject=Subject.child(merged), changes=changes
     )
@@ -60,9 +73,20 @@ def match_rejected(
 
 
 def child_split(
-    session: Session, *, by: Principal, split_from: str, new_child: str, records_moved: int
+    session: Session,
+    *,
+    by: Principal,
+    split_from: str,
+    new_child: str,
+    records_moved: int,
+    shield: ShieldChange | None = None,
 ) -> None:
-    changes = {"split_to": (None, new_child), "records_moved": (None, records_moved)}
+    """A split; ``shield``: the shield the child the records went to was given."""
+    changes: dict[str, tuple[object, object]] = {
+        "split_to": (None, new_child), "records_moved": (None, records_moved)
+    }  # fmt: skip
+    if shield is not None:
+        changes["split_to_shield_reason"] = shield
     event = events.admin_action_event(
         actor_for(by), action="split_child", subject=Subject.child(split_from), changes=changes
     )

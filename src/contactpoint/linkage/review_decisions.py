@@ -57,7 +57,7 @@ def accept_match(session: Session, *, by: Principal, item_id: int) -> Child:
     if merged.id == survivor.id:
         raise AlreadyDecidedError("These records are already one child.")
     require_shield_views(session, by=by, children=(merged, survivor))
-    _merge(session, by=by, item=item, merged=merged, survivor=survivor)
+    shield = _merge(session, by=by, item=item, merged=merged, survivor=survivor)
     _record(session, item, by=by, child=survivor, outcome=LinkOutcome.MERGED)
     audit_trail.match_accepted(
         session,
@@ -65,6 +65,7 @@ def accept_match(session: Session, *, by: Principal, item_id: int) -> Child:
         item_id=item.id,
         merged=merged.contactpoint_id,
         survivor=survivor.contactpoint_id,
+        shield=shield,
     )
     session.flush()
     return survivor
@@ -119,10 +120,11 @@ def _record(
 
 def _merge(
     session: Session, *, by: Principal, item: ReviewItem, merged: Child, survivor: Child
-) -> None:
+) -> audit_trail.ShieldChange | None:
     """The records of ``merged`` and their values move to ``survivor``; its ID then points
     there, in one step. Its link decisions stay, the history a split reads; each record
-    but the item's (which :func:`_record` decides) gains a ``merged`` decision."""
+    but the item's (which :func:`_record` decides) gains a ``merged`` decision. The
+    survivor's shield change, if a shield was carried onto it."""
     others = session.scalars(
         select(SourceRecord.id).where(
             SourceRecord.child_id == merged.id,
@@ -145,9 +147,10 @@ def _merge(
     session.execute(
         update(Child).where(Child.merged_into_id == merged.id).values(merged_into_id=survivor.id)
     )
-    copy_shield(session, from_child=merged, to_child=survivor)
+    shield = copy_shield(session, from_child=merged, to_child=survivor)
     now = dt.datetime.now(dt.UTC)
     merged.merged_into_id, merged.updated_at, survivor.updated_at = survivor.id, now, now
     session.flush()
     session.expire(survivor)
     refresh_children(session, [survivor.id])
+    return shield

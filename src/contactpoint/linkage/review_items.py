@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from contactpoint.access.policy import Principal
+    from contactpoint.vocabulary import ShieldReason
 
 __all__ = [
     "MOVED_WITH_CHILD",
@@ -133,18 +134,22 @@ def decided_by(by: Principal) -> str:
     return f"{kind}:{by.name}"[:200]
 
 
-def copy_shield(session: Session, *, from_child: Child, to_child: Child) -> None:
+def copy_shield(
+    session: Session, *, from_child: Child, to_child: Child
+) -> tuple[ShieldReason | None, ShieldReason] | None:
     """No shield is lost: a shield of ``from_child`` shields ``to_child`` too.
 
     If ``to_child`` has its own open shield, that one stays, unless the shield carried
     over guards a new identity (adoption, protection) and its own does not: the child is
     then the new identity, so its own shield ends (kept as history) and the carried one
     takes its place; else the loader would link a record of the old identity to it.
+    What changed on ``to_child`` (the reason of the shield it had, if any, and of the one
+    it has now), for the audit trail; None if nothing did.
     """
     found = shields.open_shields(session, children=(from_child.id, to_child.id))
     carried, own = found.get(from_child.id), found.get(to_child.id)
     if carried is None or not shields.outranks(carried.reason, None if own is None else own.reason):
-        return
+        return None
     today = dt.datetime.now(dt.UTC).date()
     if own is not None:
         own.ended_on = max(today, own.started_on)
@@ -159,3 +164,4 @@ def copy_shield(session: Session, *, from_child: Child, to_child: Child) -> None
         )
     )
     session.flush()
+    return (None if own is None else own.reason), carried.reason

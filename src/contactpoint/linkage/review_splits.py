@@ -117,7 +117,7 @@ def split_child(
     target = going[0] if going else _new_child_like(session, child)
     _move_records(session, moved, from_child=child.id, to_child=target.id)
     _move_ids(session, by=by, going=going, split_from=child, to_child=target)
-    copy_shield(session, from_child=child, to_child=target)
+    shield = copy_shield(session, from_child=child, to_child=target)
     _record_split(session, by=by, moved=moved.keys(), to_child=target.id, brought=brought_going)
     session.flush()
     session.expire(child)  # their shown values are chosen again around the ORM
@@ -125,7 +125,7 @@ def split_child(
     refresh_children(session, [child.id, target.id])
     audit_trail.child_split(
         session, by=by, split_from=child.contactpoint_id,
-        new_child=target.contactpoint_id, records_moved=len(moved),
+        new_child=target.contactpoint_id, records_moved=len(moved), shield=shield,
     )  # fmt: skip
     audit_trail.viewers_listed(
         session, by=by, contactpoint_id=child.contactpoint_id, rows=len(viewers)
