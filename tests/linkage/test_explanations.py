@@ -23,6 +23,7 @@ from feeds.loads import OPERATOR, Loads
 
 import factories
 
+WHY = "Checking why the school record joined this child"
 AMELIA = {"record_id": "H1", "given_name": "Amelia", "family_name": "Barton",
           "date_of_birth": "2014-07-21", "nhs_number": "9991027610"}  # fmt: skip
 
@@ -37,7 +38,9 @@ def loads(fresh_database, tmp_path) -> Loads:
 
 def test_a_linked_record_is_explained_by_weights_that_add_up_to_its_match_weight(loads):
     with loads.sessions() as session:
-        [decision] = explain_record(session, by=OPERATOR, source="school_census", record_id="S1")
+        [decision] = explain_record(
+            session, by=OPERATOR, source="school_census", record_id="S1", reason=WHY
+        )
     [(_, _, child)] = [link for link in loads.links() if link[1] == "S1"]
     assert (decision.outcome, decision.contactpoint_id, decision.resolves_to) == (
         LinkOutcome.LINKED,
@@ -54,14 +57,16 @@ def test_a_linked_record_is_explained_by_weights_that_add_up_to_its_match_weight
 
 def test_the_first_record_was_a_new_child_with_no_candidate(loads):
     with loads.sessions() as session:
-        [decision] = explain_record(session, by=OPERATOR, source="health", record_id="H1")
+        [decision] = explain_record(
+            session, by=OPERATOR, source="health", record_id="H1", reason=WHY
+        )
     assert decision.outcome is LinkOutcome.NEW_CHILD
     assert (decision.match_weight, decision.comparisons) == (None, ())
 
 
 def test_an_unknown_record_says_which(loads):
     with loads.sessions() as session, pytest.raises(UnknownRecordError, match="'S9'"):
-        explain_record(session, by=OPERATOR, source="school_census", record_id="S9")
+        explain_record(session, by=OPERATOR, source="school_census", record_id="S9", reason=WHY)
 
 
 def test_decisions_that_involve_a_shielded_child_are_not_shown_to_an_ordinary_user(loads):
@@ -83,7 +88,9 @@ def test_decisions_that_involve_a_shielded_child_are_not_shown_to_an_ordinary_us
         )
         session.commit()
     with loads.sessions() as session, pytest.raises(ShieldedRecordError, match="shielded"):
-        explain_record(session, by=ordinary, source="school_census", record_id="S1")
+        explain_record(session, by=ordinary, source="school_census", record_id="S1", reason=WHY)
     with loads.sessions() as session:  # the operator may see every shielded child's details
-        [decision] = explain_record(session, by=OPERATOR, source="school_census", record_id="S1")
+        [decision] = explain_record(
+            session, by=OPERATOR, source="school_census", record_id="S1", reason=WHY
+        )
     assert decision.resolves_to == child

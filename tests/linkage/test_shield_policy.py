@@ -13,8 +13,9 @@ from test_review_support import AMELIA, OLIVER, ReviewDirectory
 from contactpoint.access.models import UserAccount
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import AccessDeniedError, Role, principal_for_user
+from contactpoint.audit.events import EventType
 from contactpoint.audit.models import AuditEventDetails, AuditEventRow
-from contactpoint.directory.models import Shield
+from contactpoint.directory.models import Child, Shield
 from contactpoint.linkage.explanations import ShieldedRecordError, explain_record
 from contactpoint.linkage.models import LinkOutcome, ReviewItem
 from contactpoint.linkage.review import accept_match, review_evidence, split_child
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from contactpoint.access.policy import Principal
+
+
+WHY = "Checking why the school record joined this child"
 
 
 @pytest.fixture
@@ -91,14 +95,16 @@ def test_linkage_explain_shows_a_shielded_childs_decisions_to_whom_the_review_qu
     with directory.sessions() as session:
         by = asker(session, directory, who)
         # Unshielded, anyone is shown the record's decisions: a refusal below is the shield's.
-        [held] = explain_record(session, by=by, source="school", record_id="S1")
+        [held] = explain_record(session, by=by, source="school", record_id="S1", reason=WHY)
         assert held.outcome is LinkOutcome.HELD_FOR_REVIEW
         candidate = session.get(ReviewItem, item).candidate_child_id
         shield(session, child_id=candidate, council_id=directory.council_id,
                reason=ShieldReason.ADOPTION_PLACEMENT)  # fmt: skip
 
         queue = shown(lambda: review_evidence(session, by=by, item_id=item))
-        explained = shown(lambda: explain_record(session, by=by, source="school", record_id="S1"))
+        explained = shown(
+            lambda: explain_record(session, by=by, source="school", record_id="S1", reason=WHY)
+        )
 
     assert (queue, explained) == (may_see, may_see)
 
@@ -111,7 +117,39 @@ def test_an_ordinary_user_is_refused_with_the_policys_reason(directory):
         shield(session, child_id=provisional, council_id=directory.council_id,
                reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # fmt: skip
         with pytest.raises(ShieldedRecordError, match=r"shielded child.*practitioner"):
-            explain_record(session, by=by, source="school", record_id="S1")
+            explain_record(session, by=by, source="school", record_id="S1", reason=WHY)
+
+
+def views(session: Session) -> list[tuple[str | None, str]]:
+    """The record views in the audit trail: (ContactPoint ID, reason)."""
+    rows = session.execute(
+        select(AuditEventRow.subject_ref, AuditEventDetails.details)
+        .join(AuditEventDetails, AuditEventDetails.sequence == AuditEventRow.sequence)
+        .where(AuditEventRow.event_type == EventType.RECORD_VIEW)
+        .order_by(AuditEventRow.sequence)
+    )
+    return [(subject, json.loads(details)["reason"]) for subject, details in rows]
+
+
+def test_explaining_a_held_record_audits_a_view_of_both_children_it_was_set_beside(directory):
+    [item, _] = directory.load_pairs()
+    with directory.sessions() as session:
+        held = session.get(ReviewItem, item)
+        pair = {session.get(Child, held.provisional_child_id).contactpoint_id,
+                session.get(Child, held.candidate_child_id).contactpoint_id}  # fmt: skip
+        shield(session, child_id=held.candidate_child_id, council_id=directory.council_id,
+               reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # fmt: skip
+        practitioner = asker(session, directory, "a practitioner")
+        session.commit()
+        with pytest.raises(ShieldedRecordError):
+            explain_record(session, by=practitioner, source="school", record_id="S1", reason=WHY)
+        assert views(session) == []  # refused: nothing was shown
+        explain_record(session, by=OPERATOR, source="school", record_id="S1", reason=WHY)
+        with pytest.raises(ValueError, match="reason"):
+            explain_record(session, by=OPERATOR, source="school", record_id="S1", reason="x" * 1001)
+        seen = views(session)
+
+    assert sorted(seen) == sorted((child, WHY) for child in pair)
 
 
 def action_changes(session: Session, action: str = "accept_match") -> dict[str, object]:

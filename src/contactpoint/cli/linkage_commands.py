@@ -15,7 +15,7 @@ from rich.table import Table
 
 from contactpoint.access.audit_trail import actor_for
 from contactpoint.access.commands import operator
-from contactpoint.audit.events import export_event, record_view_event
+from contactpoint.audit.events import export_event
 from contactpoint.audit.services import record
 from contactpoint.feeds.sources import hold_every_source
 from contactpoint.linkage.batch import Engine, live_records, relink_report
@@ -137,20 +137,13 @@ def explain(
             raise LinkageCommandError("say why you need to see it: --reason is empty")
         by = operator()
         try:
-            decisions = explain_record(session, by=by, source=source, record_id=record_id)
+            decisions = explain_record(
+                session, by=by, source=source, record_id=record_id, reason=reason
+            )
         except (UnknownRecordError, ShieldedRecordError) as error:
             raise LinkageCommandError(str(error)) from None
-        seen = {decision.resolves_to for decision in decisions}
-        actor = actor_for(by)
-        try:
-            views = [
-                record_view_event(actor, contactpoint_id=child, reason=reason)
-                for child in sorted(seen)
-            ]
         except ValueError as error:  # a reason too long, or of characters not allowed
             raise LinkageCommandError(f"--reason: {error}") from None
-        for view in views:
-            record(session, view)
         session.commit()
         for decision in decisions:
             _print_decision(decision)

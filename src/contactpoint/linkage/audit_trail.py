@@ -35,6 +35,19 @@ def evidence_viewed(
 ShieldChange = tuple["ShieldReason | None", "ShieldReason"]  # reasons before and after
 
 
+def decisions_explained(
+    session: Session, *, by: Principal, contactpoint_ids: set[str], reason: str
+) -> None:
+    """A record's link decisions shown: a view of each child they involve, with the reason
+    given. The events are all made first: a reason they cannot keep records none."""
+    made = [
+        events.record_view_event(actor_for(by), contactpoint_id=child, reason=reason)
+        for child in sorted(contactpoint_ids)
+    ]
+    for event in made:
+        record(session, event)
+
+
 def match_accepted(
     session: Session,
     *,

@@ -8,7 +8,9 @@ comparison weights add up to the match weight that decided.
 
 Decisions that involve a shielded child are shown only to those the review queue
 shows them to: the same policy (:func:`.shields.require_shield_views`) decides, and
-refuses the others (:class:`ShieldedRecordError`).
+refuses the others (:class:`ShieldedRecordError`). What is shown is audited here, as a
+view of each child the decisions involve: those they name or lead to, and those a
+review item set the record beside (whose values the weights compare against).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy import select
 from contactpoint.access.policy import AccessDeniedError
 from contactpoint.directory.models import Child
 from contactpoint.directory.services import find_child
+from contactpoint.linkage import audit_trail
 from contactpoint.linkage.models import LinkDecision, LinkOutcome, ReviewItem
 from contactpoint.linkage.shields import require_shield_views
 from contactpoint.provenance.models import Feed, Source, SourceRecord
@@ -62,10 +65,12 @@ class ExplainedDecision:
 
 
 def explain_record(
-    session: Session, *, by: Principal, source: str, record_id: str
+    session: Session, *, by: Principal, source: str, record_id: str, reason: str
 ) -> list[ExplainedDecision]:
     """The link decisions of this source's child record ``record_id``, newest first, if
-    ``by`` may see the hidden details of every shielded child they involve."""
+    ``by`` may see the hidden details of every shielded child they involve. Audited: a
+    view, with ``reason``, of each child they involve (as each now stands); a reason the
+    audit trail cannot keep raises ValueError before anything is recorded."""
     record_pk = session.scalar(
         select(SourceRecord.id)
         .join(Source, Source.id == SourceRecord.source_id)
@@ -88,16 +93,27 @@ def explain_record(
     # A decision's weights compare the record with a child (a held record's: the
     # candidate, often chosen because it is shielded), and levels such as the household's
     # say where that child lives: the review queue's own rule decides who may see them.
+    involved = _involved(session, record_pk, decisions, explained)
     try:
-        require_shield_views(
-            session, by=by, children=_involved(session, record_pk, decisions, explained)
-        )
+        require_shield_views(session, by=by, children=involved)
     except AccessDeniedError as refused:
         raise ShieldedRecordError(
             f"the decisions of {source}'s record {record_id!r} involve a shielded child, so"
             f" they are not shown: {refused}"
         ) from None
+    audit_trail.decisions_explained(
+        session, by=by, contactpoint_ids=_as_now(session, involved), reason=reason
+    )
     return explained
+
+
+def _as_now(session: Session, children: set[int]) -> set[str]:
+    """The ContactPoint IDs of these children as they now stand (merged-away: the survivor)."""
+    found: set[str] = set()
+    for child in session.scalars(select(Child).where(Child.id.in_(children))):
+        now = find_child(session, child.contactpoint_id)
+        found.add(child.contactpoint_id if now is None else now.contactpoint_id)
+    return found
 
 
 def _involved(
