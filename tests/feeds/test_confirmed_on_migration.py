@@ -1,4 +1,4 @@
-"""Revision 0012 goes down and up again on a directory whose loads carried records unchanged."""
+"""Revision 0012 goes down and up again on a directory whose loads confirmed records."""
 
 from __future__ import annotations
 
@@ -19,21 +19,19 @@ def _count(engine: sa.Engine, sql: str) -> int:
         return int(connection.scalar(sa.text(sql)) or 0)
 
 
-def test_0012_downgrades_and_upgrades_with_a_carried_change_in_place(fresh_database, tmp_path):
+def test_0012_downgrades_and_upgrades_with_a_confirmation_in_place(fresh_database, tmp_path):
     loads = Loads.with_sources(fresh_database.engine, tmp_path, "health")
     loads.load("health", child_csv(AMELIA), extracted_on=dt.date(2026, 11, 20))
     loads.load("health", child_csv(AMELIA), extracted_on=dt.date(2026, 11, 25))
     engine = fresh_database.engine
-    assert _count(engine, "SELECT count(*) FROM feed_load_change WHERE change = 'carried'") == 1
+    assert _count(engine, "SELECT count(*) FROM feed_load_confirmation") == 1
 
     downgrade(engine, "0011")
     columns = {column["name"] for column in sa.inspect(engine).get_columns("source_record")}
     assert "confirmed_on" not in columns
+    assert "feed_load_confirmation" not in sa.inspect(engine).get_table_names()
     assert _count(engine, "SELECT count(*) FROM feed_load_change") == 1  # the insert stays
     upgrade(engine)
     assert _count(engine, "SELECT count(*) FROM source_record WHERE confirmed_on IS NULL") == 1
-    indexes = {index["name"] for index in sa.inspect(engine).get_indexes("feed_load_change")}
-    assert {"ix_feed_load_change_load_id", "ix_feed_load_change_source_record_id"} <= indexes
-    # The CHECK allows a carried change again after the round trip.
     loads.load("health", child_csv(AMELIA), extracted_on=dt.date(2026, 11, 26))
-    assert _count(engine, "SELECT count(*) FROM feed_load_change WHERE change = 'carried'") == 1
+    assert _count(engine, "SELECT count(*) FROM feed_load_confirmation") == 1

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from contactpoint.directory.models import ChildName
-from contactpoint.feeds.models import FeedLoadChange, LoadMode, LoadStatus, RecordChange
+from contactpoint.feeds.models import FeedLoadConfirmation, LoadMode, LoadStatus
 from contactpoint.feeds.problems import Level
 from contactpoint.feeds.undo import undo_load
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
@@ -223,30 +223,31 @@ def test_a_newer_delta_carrying_a_record_unchanged_keeps_older_extracts_off_it(l
     assert (changed.extracted_on, changed.confirmed_on) == (NEWEST, None)
 
 
-def carried_changes(loads: Loads) -> list[tuple[str, dt.date | None]]:
+def confirmations(loads: Loads) -> list[tuple[str, str, dt.date | None]]:
+    """Undo's runs of confirmed records: (first record_id, last record_id, date before)."""
     with loads.sessions() as session:
-        rows = session.execute(
-            select(SourceRecord.record_key, FeedLoadChange.previous_confirmed_on)
-            .join(SourceRecord, SourceRecord.id == FeedLoadChange.source_record_id)
-            .where(FeedLoadChange.change == RecordChange.CARRIED)
-            .order_by(FeedLoadChange.id)
-        )
-        return [(key, previous) for key, previous in rows]
+        runs = session.scalars(select(FeedLoadConfirmation).order_by(FeedLoadConfirmation.id))
+        keys = {row.id: row.record_key for row in session.execute(select(SourceRecord))
+                .scalars()}  # fmt: skip
+        return [
+            (keys[run.first_record_id], keys[run.last_record_id], run.previous_confirmed_on)
+            for run in runs
+        ]
 
 
 def test_only_an_extract_newer_than_any_that_sent_a_record_confirms_it(loads):
     loads.load("health", child_csv(*CHILDREN), extracted_on=OLDER)
     again = loads.load("health", child_csv(*CHILDREN), extracted_on=OLDER)
     assert again.counts["unchanged"] == len(CHILDREN)
-    assert carried_changes(loads) == []  # the same extract again writes nothing
+    assert confirmations(loads) == []  # the same extract again writes nothing
     loads.load("health", child_csv(*CHILDREN), extracted_on=OLDEST)  # older: nothing either
-    assert carried_changes(loads) == []
+    assert confirmations(loads) == []
     assert record(loads, "H0").confirmed_on is None
 
     loads.load("health", child_csv(*CHILDREN), extracted_on=NEWER)
-    assert carried_changes(loads) == [(f"H{n}", None) for n in range(10)]
+    assert confirmations(loads) == [("H0", "H9", None)]  # one run: ten records in a row
     loads.load("health", child_csv(CHILDREN[0]), mode=LoadMode.DELTA, extracted_on=NEWEST)
-    assert carried_changes(loads)[-1] == ("H0", NEWER)
+    assert confirmations(loads)[-1] == ("H0", "H0", NEWER)
     assert record(loads, "H0").confirmed_on == NEWEST
 
 

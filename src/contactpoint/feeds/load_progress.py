@@ -15,13 +15,17 @@ from contactpoint.feeds.models import (
     REASON_LENGTH,
     FeedLoad,
     FeedLoadChange,
+    FeedLoadConfirmation,
     FeedLoadProblem,
     LoadStatus,
 )
 from contactpoint.feeds.problems import Problem
+from contactpoint.feeds.records import confirmation_runs
 from contactpoint.storage.models import table_of
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from sqlalchemy.orm import Session
 
     from contactpoint.provenance.models import Feed
@@ -79,6 +83,17 @@ def keep_changes(session: Session, load: FeedLoad, changes: Sequence[dict[str, o
         session.execute(
             insert(table_of(FeedLoadChange)),
             [{"load_id": load.id, **change} for change in changes],
+        )
+
+
+def keep_confirmations(
+    session: Session, load: FeedLoad, confirmed: Sequence[tuple[int, dt.date | None]]
+) -> None:
+    """Undo's note of the records a chunk confirmed (``ChunkOutcome.confirmed``), in runs."""
+    if confirmed:
+        session.execute(
+            insert(table_of(FeedLoadConfirmation)),
+            [{"load_id": load.id, **run} for run in confirmation_runs(confirmed)],
         )
 
 

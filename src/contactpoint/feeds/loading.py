@@ -42,6 +42,7 @@ from contactpoint.feeds.load_keys import (
 from contactpoint.feeds.load_progress import (
     hold,
     keep_changes,
+    keep_confirmations,
     keep_problems,
     part_applied,
     problems_kept,
@@ -410,6 +411,7 @@ class _Load:
         )
         problems.extend(outcome.problems)
         keep_changes(self.session, load, outcome.changes)
+        keep_confirmations(self.session, load, outcome.confirmed)
         self._keep_problems(load, problems)
         self._count_chunk(load, chunk, outcome.counts)
         hold(load, applied_through_line=line_of(chunk[-1]))

@@ -96,7 +96,6 @@ class RecordChange(enum.StrEnum):
     INSERTED = "inserted"
     UPDATED = "updated"
     ENDED = "ended"
-    CARRIED = "carried"  # sent unchanged in a newer extract: only its confirmed_on moved
 
 
 class FeedLoadChange(Base):
@@ -117,6 +116,22 @@ class FeedLoadChange(Base):
         enum_column_type(SourceRecordStatus, name="source_record_status")
     )
     previous_child_id: Mapped[int | None] = mapped_column(Integer)
+    previous_confirmed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class FeedLoadConfirmation(Base):
+    """Records a load carried unchanged and confirmed on its date, for undo: a run of
+    consecutive source record ids that all had the same ``confirmed_on`` before.
+
+    Runs, not a row per record: a full extract carries most of its records unchanged,
+    and a row for each would grow undo's log by the whole extract at every load."""
+
+    __tablename__ = "feed_load_confirmation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    load_id: Mapped[int] = mapped_column(ForeignKey("feed_load.id"), index=True)
+    first_record_id: Mapped[int] = mapped_column(Integer)
+    last_record_id: Mapped[int] = mapped_column(Integer)
     previous_confirmed_on: Mapped[dt.date | None] = mapped_column(Date)
 
 

@@ -66,6 +66,8 @@ class ChunkOutcome:
     counts: ChunkCounts = field(default_factory=ChunkCounts)
     problems: list[Problem] = field(default_factory=list)
     changes: list[dict[str, object]] = field(default_factory=list)  # feed_load_change rows
+    # Records confirmed on this extract's date: (id, the confirmed_on it replaces).
+    confirmed: list[tuple[int, dt.date | None]] = field(default_factory=list)
 
     def inserted(self, source_record_id: int) -> None:
         # Every change names every column: a chunk's changes are one executemany, which
@@ -126,15 +128,13 @@ class ChunkOutcome:
 
     def carried(self, record: SourceRecord, *, extracted_on: dt.date) -> None:
         """A live record this extract carries unchanged: counted unchanged, and if the
-        extract is newer than any that sent it, confirmed on its date (logged for undo),
-        so that no older extract overrides it. Its values keep the date they were set on."""
+        extract is newer than any that sent it, confirmed on its date (kept for undo in
+        ``confirmed``), so that no older extract overrides it. Its values keep the date
+        they were set on."""
         self.counts.unchanged += 1
         if extracted_on <= record.last_sent_on:
             return  # the same extract again, or an older one: nothing is written
-        self.changes.append({
-            "source_record_id": record.id, "change": RecordChange.CARRIED,
-            **dict.fromkeys(_PREVIOUS), "previous_confirmed_on": record.confirmed_on,
-        })  # fmt: skip
+        self.confirmed.append((record.id, record.confirmed_on))
         record.confirmed_on = extracted_on
 
 
@@ -192,3 +192,24 @@ def _end_batch(session: Session, ids: list[int], extracted_on: dt.date) -> None:
     forget_records(session, ids)
     remove_values(session, ids)
     refresh_children(session, {child for child in children if child is not None})
+
+
+def confirmation_runs(confirmed: Sequence[tuple[int, dt.date | None]]) -> list[dict[str, object]]:
+    """``feed_load_confirmation`` rows (but the load's id) for these confirmed records: runs
+    of consecutive ids that had the same date before. A chunk's records were inserted
+    together, so a full extract's thousand unchanged rows make a run or a few."""
+    runs: list[dict[str, object]] = []
+    for record_id, previous in sorted(
+        confirmed, key=lambda pair: (pair[1] or dt.date.min, pair[0])
+    ):
+        last = runs[-1] if runs else None
+        if (
+            last is not None
+            and last["previous_confirmed_on"] == previous
+            and (last["last_record_id"] == record_id - 1)
+        ):
+            last["last_record_id"] = record_id
+        else:
+            runs.append({"first_record_id": record_id, "last_record_id": record_id,
+                         "previous_confirmed_on": previous})  # fmt: skip
+    return runs

@@ -30,7 +30,13 @@ from contactpoint.directory.source_values import refresh_children, remove_values
 from contactpoint.feeds import audit_trail as feeds_audit
 from contactpoint.feeds.applying import restore_child_values
 from contactpoint.feeds.involvements import add_involvement
-from contactpoint.feeds.models import FeedLoad, FeedLoadChange, LoadStatus, RecordChange
+from contactpoint.feeds.models import (
+    FeedLoad,
+    FeedLoadChange,
+    FeedLoadConfirmation,
+    LoadStatus,
+    RecordChange,
+)
 from contactpoint.feeds.sources import SourceError, lock_source, source_target
 from contactpoint.linkage.index import forget_records
 from contactpoint.linkage.models import LinkDecision, ReviewItem
@@ -76,9 +82,8 @@ def undo_load(session: Session, *, by: Principal, load_id: int) -> UndoReport:
     inserted = [c.source_record_id for c in changes if c.change is RecordChange.INSERTED]
     made = _children_only_held_by(session, inserted)
     _require_unopened(session, made)
-    _unconfirm(session, [c for c in changes if c.change is RecordChange.CARRIED])
-    changed = [c for c in changes if c.change in {RecordChange.UPDATED, RecordChange.ENDED}]
-    restored = _restore(session, changed)
+    _unconfirm(session, load)
+    restored = _restore(session, [c for c in changes if c.change is not RecordChange.INSERTED])
     session.execute(delete(FeedLoadChange).where(FeedLoadChange.load_id == load.id))
     _remove(session, inserted, made)
     load.status = LoadStatus.UNDONE
@@ -152,17 +157,21 @@ def _require_unopened(session: Session, children: dict[int, str]) -> None:
         )
 
 
-def _unconfirm(session: Session, changes: list[FeedLoadChange]) -> None:
+def _unconfirm(session: Session, load: FeedLoad) -> None:
     """Records the load carried unchanged: only their ``confirmed_on`` goes back."""
-    if not changes:
-        return
-    table = table_of(SourceRecord)
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("record"))
-        .values(confirmed_on=bindparam("confirmed_on")),
-        [{"record": c.source_record_id, "confirmed_on": c.previous_confirmed_on} for c in changes],
+    runs = list(
+        session.scalars(select(FeedLoadConfirmation).where(FeedLoadConfirmation.load_id == load.id))
     )
+    if runs:
+        table = table_of(SourceRecord)
+        session.execute(
+            update(table)
+            .where(table.c.id.between(bindparam("first"), bindparam("last")))
+            .values(confirmed_on=bindparam("previous")),
+            [{"first": run.first_record_id, "last": run.last_record_id,
+              "previous": run.previous_confirmed_on} for run in runs],
+        )  # fmt: skip
+    session.execute(delete(FeedLoadConfirmation).where(FeedLoadConfirmation.load_id == load.id))
 
 
 def _restore(session: Session, changes: list[FeedLoadChange]) -> list[SourceRecord]:

@@ -2,13 +2,13 @@
 
 ``source_record.confirmed_on``: a load that carries a live record unchanged, in an
 extract newer than any that sent it, sets it, so that no older extract loaded later
-overrides the record (the values keep the date they were set on). The load logs it
-for undo as a ``carried`` change, with the date it replaces
-(``feed_load_change.previous_confirmed_on``). Records carried unchanged before this
-revision were not logged, so none gets a date.
+overrides the record (the values keep the date they were set on). For undo, the
+load keeps the dates it replaced in ``feed_load_confirmation``, in runs of
+consecutive record ids; a change or an end empties the date, and the change log
+keeps the one it replaced (``feed_load_change.previous_confirmed_on``). Records
+carried unchanged before this revision were not noted, so none gets a date.
 
-Downgrading drops both columns and the ``carried`` entries of the change log (a
-load's undo then leaves those dates, which no longer exist, as they are).
+Downgrading drops the table and both columns.
 
 Revision ID: 0012
 Revises: 0011
@@ -25,39 +25,34 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-_CHECK = "ck_feed_load_change_record_change"
-
-
-def _changes(*values: str) -> str:
-    return "change IN (" + ", ".join(f"'{value}'" for value in values) + ")"
-
-
-def _allow(*values: str) -> None:
-    """The change log's CHECK on ``change`` allows these values (the column is VARCHAR(8))."""
-    if op.get_bind().dialect.name == "sqlite":
-        # SQLite alters a CHECK only by copying the table, which batch mode does; nothing
-        # refers to feed_load_change, so the copy may replace it with loads in place.
-        with op.batch_alter_table("feed_load_change", recreate="always") as batch_op:
-            batch_op.drop_constraint(op.f(_CHECK), type_="check")
-            batch_op.create_check_constraint(op.f(_CHECK), sa.text(_changes(*values)))
-        return
-    op.drop_constraint(op.f(_CHECK), "feed_load_change", type_="check")
-    op.create_check_constraint(op.f(_CHECK), "feed_load_change", sa.text(_changes(*values)))
-
 
 def upgrade() -> None:
     with op.batch_alter_table("source_record") as batch_op:
         batch_op.add_column(sa.Column("confirmed_on", sa.Date(), nullable=True))
     with op.batch_alter_table("feed_load_change") as batch_op:
         batch_op.add_column(sa.Column("previous_confirmed_on", sa.Date(), nullable=True))
-    _allow("inserted", "updated", "ended", "carried")
+    op.create_table(
+        "feed_load_confirmation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("load_id", sa.Integer(), nullable=False),
+        sa.Column("first_record_id", sa.Integer(), nullable=False),
+        sa.Column("last_record_id", sa.Integer(), nullable=False),
+        sa.Column("previous_confirmed_on", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["load_id"], ["feed_load.id"], name=op.f("fk_feed_load_confirmation_load_id_feed_load")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feed_load_confirmation")),
+    )
+    op.create_index(
+        op.f("ix_feed_load_confirmation_load_id"), "feed_load_confirmation", ["load_id"]
+    )
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM feed_load_change WHERE change = 'carried'")
-    _allow("inserted", "updated", "ended")
-    # Not batch mode for source_record: on SQLite it would copy the table, which the
-    # foreign keys of the values, keys and changes that refer to it refuse. SQLite
-    # (3.35 and later) drops a column in place, as PostgreSQL does.
+    op.drop_index(op.f("ix_feed_load_confirmation_load_id"), table_name="feed_load_confirmation")
+    op.drop_table("feed_load_confirmation")
+    # Not batch mode: on SQLite it would copy the tables, which the foreign keys that
+    # refer to source_record refuse. SQLite (3.35 and later) drops a column in place,
+    # as PostgreSQL does.
     op.drop_column("feed_load_change", "previous_confirmed_on")
     op.drop_column("source_record", "confirmed_on")
