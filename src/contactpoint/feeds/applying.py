@@ -104,6 +104,7 @@ class _ChildChunk:
                                     ended=ended)  # fmt: skip
             else:
                 self._upsert(row, record)
+        self.outcome.confirm(self.session, extracted_on=self.extracted_on)
         self.outcome.counts.ended += end_records(
             self.session, ended, extracted_on=self.extracted_on
         )

@@ -78,6 +78,7 @@ def apply_involvements(
             ))  # fmt: skip
             continue
         _upsert(session, source, extracted_on, row, record, child_id, outcome)
+    outcome.confirm(session, extracted_on=extracted_on)
     outcome.counts.ended += end_records(session, ended, extracted_on=extracted_on)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from contactpoint.directory.models import Involvement
 from contactpoint.directory.source_values import refresh_children, remove_values
@@ -22,6 +23,7 @@ from contactpoint.feeds.models import RecordChange
 from contactpoint.feeds.problems import Level, Problem
 from contactpoint.linkage.index import forget_records
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
+from contactpoint.storage.models import table_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -135,7 +137,21 @@ class ChunkOutcome:
         if extracted_on <= record.last_sent_on:
             return  # the same extract again, or an older one: nothing is written
         self.confirmed.append((record.id, record.confirmed_on))
-        record.confirmed_on = extracted_on
+        # Written by confirm(), a statement per run rather than an UPDATE per record.
+        set_committed_value(record, "confirmed_on", extracted_on)
+
+    def confirm(self, session: Session, *, extracted_on: dt.date) -> None:
+        """Write the confirmations ``carried`` noted: one UPDATE per run of record ids."""
+        if not self.confirmed:
+            return
+        table = table_of(SourceRecord)
+        session.execute(
+            update(table)
+            .where(table.c.id.between(bindparam("first"), bindparam("last")))
+            .values(confirmed_on=extracted_on),
+            [{"first": run["first_record_id"], "last": run["last_record_id"]}
+             for run in confirmation_runs(self.confirmed)],
+        )  # fmt: skip
 
 
 def existing_records(
