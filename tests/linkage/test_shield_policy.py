@@ -164,20 +164,32 @@ def action_changes(session: Session, action: str = "accept_match") -> dict[str, 
     return changes
 
 
+def merge_shielded(
+    session: Session,
+    directory: ReviewDirectory,
+    *,
+    provisional: ShieldReason,
+    candidate: ShieldReason,
+) -> Child:
+    """The first review item's two children shielded for these reasons, then merged."""
+    [item, _] = directory.load_pairs()
+    held = session.get(ReviewItem, item)
+    for child_id, reason in ((held.provisional_child_id, provisional),
+                             (held.candidate_child_id, candidate)):  # fmt: skip
+        shield(session, child_id=child_id, council_id=directory.council_id, reason=reason)
+    session.commit()
+    survivor = accept_match(session, by=directory.principal(), item_id=item)
+    session.commit()
+    return survivor
+
+
 def test_a_new_identity_shield_merged_in_wins_over_the_survivors_own_shield(directory):
     """Merged into a child shielded for harm, a child adopted under a new identity makes the
     survivor that new identity: its shield carries the adoption, and a record of the same
     girl arriving later is held for a person, never linked to it unseen."""
-    [item, _] = directory.load_pairs()
     with directory.sessions() as session:
-        held = session.get(ReviewItem, item)
-        shield(session, child_id=held.provisional_child_id, council_id=directory.council_id,
-               reason=ShieldReason.ADOPTION_PLACEMENT)  # fmt: skip
-        shield(session, child_id=held.candidate_child_id, council_id=directory.council_id,
-               reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # fmt: skip
-        session.commit()
-        survivor = accept_match(session, by=directory.principal(), item_id=item)
-        session.commit()
+        survivor = merge_shielded(session, directory, provisional=ShieldReason.ADOPTION_PLACEMENT,
+                                  candidate=ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # fmt: skip
         shields = session.scalars(
             select(Shield).where(Shield.child_id == survivor.id).order_by(Shield.id)
         ).all()
@@ -198,16 +210,10 @@ def test_a_new_identity_shield_merged_in_wins_over_the_survivors_own_shield(dire
 
 
 def test_the_survivors_new_identity_shield_stays_when_a_weaker_one_is_merged_in(directory):
-    [item, _] = directory.load_pairs()
     with directory.sessions() as session:
-        held = session.get(ReviewItem, item)
-        shield(session, child_id=held.provisional_child_id, council_id=directory.council_id,
-               reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # fmt: skip
-        shield(session, child_id=held.candidate_child_id, council_id=directory.council_id,
-               reason=ShieldReason.ADOPTION_IDENTITY_LINK)  # fmt: skip
-        session.commit()
-        survivor = accept_match(session, by=directory.principal(), item_id=item)
-        session.commit()
+        survivor = merge_shielded(session, directory,
+                                  provisional=ShieldReason.RISK_OF_SIGNIFICANT_HARM,
+                                  candidate=ShieldReason.ADOPTION_IDENTITY_LINK)  # fmt: skip
         reasons = session.scalars(select(Shield.reason).where(Shield.child_id == survivor.id))
 
         assert list(reasons) == [ShieldReason.ADOPTION_IDENTITY_LINK]
