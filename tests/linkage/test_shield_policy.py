@@ -18,7 +18,12 @@ from contactpoint.audit.models import AuditEventDetails, AuditEventRow
 from contactpoint.directory.models import Child, Shield
 from contactpoint.linkage.explanations import ShieldedRecordError, explain_record
 from contactpoint.linkage.models import LinkOutcome, ReviewItem
-from contactpoint.linkage.review import accept_match, review_evidence, split_child
+from contactpoint.linkage.review import (
+    ShieldConflictError,
+    accept_match,
+    review_evidence,
+    split_child,
+)
 from contactpoint.provenance.models import SourceRecord
 from contactpoint.vocabulary import ShieldReason
 from feeds.feed_files import child_csv
@@ -246,3 +251,62 @@ def test_records_split_off_a_shielded_child_go_shielded_and_the_split_says_so(di
     assert result.new_contactpoint_id != survivor.contactpoint_id
     assert reasons == [ShieldReason.RISK_OF_SIGNIFICANT_HARM]
     assert audited["split_to_shield_reason"] == {"old": None, "new": "risk_of_significant_harm"}
+
+
+def test_a_merge_that_would_put_a_child_under_another_councils_shield_is_refused(directory):
+    """The survivor is shielded by its council for harm; the child merged in is adopted under
+    another council's shield. The adoption would win and the survivor's council would lose
+    sight of its own child (and the other gain it): refused, with nothing changed."""
+    [item, _] = directory.load_pairs()
+    before = directory.links()
+    with directory.sessions() as session:
+        held = session.get(ReviewItem, item)
+        elsewhere = factories.council(session).id
+        shield(session, child_id=held.provisional_child_id, council_id=elsewhere,
+               reason=ShieldReason.ADOPTION_PLACEMENT)  # fmt: skip
+        shield(session, child_id=held.candidate_child_id, council_id=directory.council_id,
+               reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # fmt: skip
+        session.commit()
+        with pytest.raises(ShieldConflictError, match="different councils") as refused:
+            accept_match(session, by=OPERATOR, item_id=item)
+        session.rollback()
+        open_shields = sorted(
+            (shield.council_id, shield.reason)
+            for shield in session.scalars(select(Shield).where(Shield.ended_on.is_(None)))
+        )
+        status = session.get(ReviewItem, item).status
+
+    assert refused.value.status == 409
+    assert open_shields == sorted([
+        (elsewhere, ShieldReason.ADOPTION_PLACEMENT),
+        (directory.council_id, ShieldReason.RISK_OF_SIGNIFICANT_HARM),
+    ])  # fmt: skip
+    assert status.value == "open"
+    assert directory.links() == before
+
+
+def test_a_split_keeps_the_shield_the_revived_child_has(directory):
+    """A child merged away keeps its own shield; split off again, it keeps it, rather than
+    taking the survivor's stronger one (a split is no merge: the two are different children)."""
+    by = directory.principal()
+    with directory.sessions() as session:
+        survivor = merge_shielded(session, directory,
+                                  provisional=ShieldReason.RISK_OF_SIGNIFICANT_HARM,
+                                  candidate=ShieldReason.ADOPTION_IDENTITY_LINK)  # fmt: skip
+        school = session.scalars(
+            select(SourceRecord.id).where(SourceRecord.record_key == "S1")
+        ).one()
+        split_child(session, by=by, contactpoint_id=survivor.contactpoint_id,
+                    source_record_ids=[school])  # fmt: skip
+        session.commit()
+        revived = session.scalars(
+            select(SourceRecord.child_id).where(SourceRecord.id == school)
+        ).one()
+        reasons = {
+            child: [shield.reason for shield in session.scalars(
+                select(Shield).where(Shield.child_id == child, Shield.ended_on.is_(None)))]
+            for child in (revived, survivor.id)
+        }  # fmt: skip
+
+    assert reasons == {revived: [ShieldReason.RISK_OF_SIGNIFICANT_HARM],
+                       survivor.id: [ShieldReason.ADOPTION_IDENTITY_LINK]}  # fmt: skip

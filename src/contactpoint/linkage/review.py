@@ -11,7 +11,8 @@ A record held for review is linked to a provisional new child; its
   gains a ``merged`` decision naming the survivor; the merged-away child
   keeps its row and ContactPoint ID, pointing at the survivor (chains are
   collapsed, so one step always reaches it); a shield of either child ends up on
-  the survivor (a new identity's before any other);
+  the survivor (a new identity's before any other, within one council: a merge that
+  would put a child under another council's shield is refused, 409);
 - keeps them separate (:func:`reject_match`): both children stay;
 - or, for a child merged wrongly (by a person or by the model), splits chosen
   source records off (:func:`split_child`) and learns who viewed the wrongly
@@ -40,6 +41,7 @@ from contactpoint.linkage.review_items import (
     NoSuchChildError,
     NoSuchReviewItemError,
     ReviewError,
+    ShieldConflictError,
 )
 from contactpoint.linkage.review_queue import (
     QUEUE_PAGE_SIZE,
@@ -74,6 +76,7 @@ __all__ = [
     "ReportedRecord",
     "ReviewError",
     "ReviewEvidence",
+    "ShieldConflictError",
     "SplitError",
     "SplitResult",
     "Viewer",

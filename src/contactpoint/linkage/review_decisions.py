@@ -32,6 +32,7 @@ from contactpoint.linkage.review_items import (
     held_decision,
     open_review_item,
     require_shield_views,
+    require_shields_may_join,
     surviving_child,
 )
 from contactpoint.provenance.models import Feed, SourceRecord
@@ -57,6 +58,7 @@ def accept_match(session: Session, *, by: Principal, item_id: int) -> Child:
     if merged.id == survivor.id:
         raise AlreadyDecidedError("These records are already one child.")
     require_shield_views(session, by=by, children=(merged, survivor))
+    require_shields_may_join(session, merged=merged, survivor=survivor)
     shield = _merge(session, by=by, item=item, merged=merged, survivor=survivor)
     _record(session, item, by=by, child=survivor, outcome=LinkOutcome.MERGED)
     audit_trail.match_accepted(

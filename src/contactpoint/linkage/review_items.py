@@ -40,11 +40,13 @@ __all__ = [
     "NoSuchChildError",
     "NoSuchReviewItemError",
     "ReviewError",
+    "ShieldConflictError",
     "copy_shield",
     "decided_by",
     "held_decision",
     "open_review_item",
     "require_shield_views",
+    "require_shields_may_join",
     "review_item",
     "surviving_child",
 ]
@@ -78,6 +80,12 @@ class AlreadyDecidedError(ReviewError):
     status = 409
 
 
+class ShieldConflictError(ReviewError):
+    """A merge would move a child's hidden details under another council's shield."""
+
+    status = 409
+
+
 def review_item(session: Session, *, by: Principal, item_id: int, lock: bool = False) -> ReviewItem:
     """The item, if ``by`` may work the queue of its council."""
     item = session.get(ReviewItem, item_id, with_for_update=lock)
@@ -94,6 +102,24 @@ def open_review_item(session: Session, *, by: Principal, item_id: int) -> Review
         decided = item.status.value.replace("_", " ")
         raise AlreadyDecidedError(f"Review item {item_id} has already been decided: {decided}.")
     return item
+
+
+def require_shields_may_join(session: Session, *, merged: Child, survivor: Child) -> None:
+    """Refuse a merge whose shields :func:`copy_shield` could not join (another council's)."""
+    found = shields.open_shields(session, children=(merged.id, survivor.id))
+    carried, own = found.get(merged.id), found.get(survivor.id)
+    if carried is not None and own is not None and shields.outranks(carried.reason, own.reason):
+        _require_one_council(carried, own)
+
+
+def _require_one_council(carried: Shield, own: Shield) -> None:
+    if carried.council_id != own.council_id:
+        raise ShieldConflictError(
+            "These children are shielded by different councils, and the shield of the child"
+            " merged in (a new identity) would replace the other's. A shield's council decides"
+            " who may see the child's hidden details, so the two councils must first agree"
+            " which shield the child keeps: end one of the shields, then merge."
+        )
 
 
 def surviving_child(session: Session, child_id: int) -> Child:
@@ -135,21 +161,28 @@ def decided_by(by: Principal) -> str:
 
 
 def copy_shield(
-    session: Session, *, from_child: Child, to_child: Child
+    session: Session, *, from_child: Child, to_child: Child, replace_weaker: bool = True
 ) -> tuple[ShieldReason | None, ShieldReason] | None:
     """No shield is lost: a shield of ``from_child`` shields ``to_child`` too.
 
-    If ``to_child`` has its own open shield, that one stays, unless the shield carried
-    over guards a new identity (adoption, protection) and its own does not: the child is
-    then the new identity, so its own shield ends (kept as history) and the carried one
-    takes its place; else the loader would link a record of the old identity to it.
-    What changed on ``to_child`` (the reason of the shield it had, if any, and of the one
-    it has now), for the audit trail; None if nothing did.
+    If ``to_child`` has its own open shield, that one stays, unless (``replace_weaker``,
+    a merge) the shield carried over guards a new identity (adoption, protection) and its
+    own does not: the child is then the new identity, so its own shield ends (kept as
+    history) and the carried one takes its place; else the loader would link a record of
+    the old identity to it. Only within one council (:class:`ShieldConflictError`
+    otherwise, before anything changes): a shield's council decides who may see the
+    child's hidden details. A split (not ``replace_weaker``) keeps the shield the child
+    the records go to has. What changed on ``to_child`` (the reason of the shield it
+    had, if any, and of the one it has now), for the audit trail; None if nothing did.
     """
     found = shields.open_shields(session, children=(from_child.id, to_child.id))
     carried, own = found.get(from_child.id), found.get(to_child.id)
-    if carried is None or not shields.outranks(carried.reason, None if own is None else own.reason):
+    if carried is None:
         return None
+    if own is not None:
+        if not (replace_weaker and shields.outranks(carried.reason, own.reason)):
+            return None
+        _require_one_council(carried, own)
     today = dt.datetime.now(dt.UTC).date()
     if own is not None:
         own.ended_on = max(today, own.started_on)

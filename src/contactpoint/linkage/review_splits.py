@@ -117,7 +117,7 @@ def split_child(
     target = going[0] if going else _new_child_like(session, child)
     _move_records(session, moved, from_child=child.id, to_child=target.id)
     _move_ids(session, by=by, going=going, split_from=child, to_child=target)
-    shield = copy_shield(session, from_child=child, to_child=target)
+    shield = copy_shield(session, from_child=child, to_child=target, replace_weaker=False)
     _record_split(session, by=by, moved=moved.keys(), to_child=target.id, brought=brought_going)
     session.flush()
     session.expire(child)  # their shown values are chosen again around the ORM
