@@ -131,6 +131,19 @@ def test_the_mass_end_guard_counts_the_records_a_full_extracts_delete_rows_end(l
     assert live_keys(loads) == {f"H{n}" for n in range(10)} - {"H1"}
 
 
+def test_a_delete_row_repeated_in_a_long_full_extract_counts_once_in_the_guard(loads, monkeypatch):
+    """In chunks (pass one cannot yet tell repeats apart) and with the guard's keys asked
+    in batches of one (as 5,000 rows apart), H1's two delete rows end one record, a tenth
+    of ten: the guard lets it by, and the repeat is rejected."""
+    monkeypatch.setattr("contactpoint.feeds.loading.CHUNK_ROWS", 4)
+    monkeypatch.setattr("contactpoint.feeds.full_extracts.END_BATCH", 1)
+    loads.load("health", child_csv(*CHILDREN), extracted_on=OLDEST)
+    rows = [deleted(CHILDREN[1]), CHILDREN[0], *CHILDREN[2:], deleted(CHILDREN[1])]
+    report = loads.load("health", child_csv(*rows), extracted_on=NEWER)
+    assert report.status is LoadStatus.COMPLETED, report.refusal
+    assert (report.counts["ended"], report.counts["rejected"]) == (1, 1)
+
+
 # --- an ended record comes back only with an extract at least as new ---------------
 
 

@@ -93,6 +93,7 @@ class FullExtract:
         sent (those stay)."""
         live = self._count(self.live())
         ending = self._count(self.ending())
+        deleting = sorted(set(deleting))  # a record_id repeated in the file ends once
         for start in range(0, len(deleting), END_BATCH):
             ending += self._count(self.live().where(
                 SourceRecord.record_key.in_(deleting[start : start + END_BATCH]),

@@ -142,16 +142,23 @@ class ChunkOutcome:
 
     def confirm(self, session: Session, *, extracted_on: dt.date) -> None:
         """Write the confirmations ``carried`` noted: one UPDATE per run of record ids."""
-        if not self.confirmed:
-            return
-        table = table_of(SourceRecord)
-        session.execute(
-            update(table)
-            .where(table.c.id.between(bindparam("first"), bindparam("last")))
-            .values(confirmed_on=extracted_on),
-            [{"first": run["first_record_id"], "last": run["last_record_id"]}
-             for run in confirmation_runs(self.confirmed)],
-        )  # fmt: skip
+        date_runs(session, [
+            (run["first_record_id"], run["last_record_id"], extracted_on)
+            for run in confirmation_runs(self.confirmed)
+        ])  # fmt: skip
+
+
+def date_runs(session: Session, runs: Sequence[tuple[object, object, dt.date | None]]) -> None:
+    """Set ``confirmed_on`` for runs of source record ids: (first id, last id, date)."""
+    if not runs:
+        return
+    table = table_of(SourceRecord)
+    session.execute(
+        update(table)
+        .where(table.c.id.between(bindparam("first"), bindparam("last")))
+        .values(confirmed_on=bindparam("date")),
+        [{"first": first, "last": last, "date": date} for first, last, date in runs],
+    )
 
 
 def existing_records(

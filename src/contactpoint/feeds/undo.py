@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.policy import decide, require
@@ -37,13 +37,13 @@ from contactpoint.feeds.models import (
     LoadStatus,
     RecordChange,
 )
+from contactpoint.feeds.records import date_runs
 from contactpoint.feeds.sources import SourceError, lock_source, source_target
 from contactpoint.linkage.index import forget_records
 from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.linkage.services import LINKED_BY, Arrival, index_records
 from contactpoint.provenance.models import Feed, SourceRecord, SourceRecordStatus
 from contactpoint.provenance.reported import child_from_payload, involvement_from_payload
-from contactpoint.storage.models import table_of
 from contactpoint.storage.queries import one_of
 
 if TYPE_CHECKING:
@@ -162,15 +162,9 @@ def _unconfirm(session: Session, load: FeedLoad) -> None:
     runs = list(
         session.scalars(select(FeedLoadConfirmation).where(FeedLoadConfirmation.load_id == load.id))
     )
-    if runs:
-        table = table_of(SourceRecord)
-        session.execute(
-            update(table)
-            .where(table.c.id.between(bindparam("first"), bindparam("last")))
-            .values(confirmed_on=bindparam("previous")),
-            [{"first": run.first_record_id, "last": run.last_record_id,
-              "previous": run.previous_confirmed_on} for run in runs],
-        )  # fmt: skip
+    date_runs(session, [
+        (run.first_record_id, run.last_record_id, run.previous_confirmed_on) for run in runs
+    ])  # fmt: skip
     session.execute(delete(FeedLoadConfirmation).where(FeedLoadConfirmation.load_id == load.id))
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from contactpoint.access.policy import Principal
-    from contactpoint.vocabulary import ShieldReason
+    from contactpoint.linkage.audit_trail import ShieldChange
 
 __all__ = [
     "MOVED_WITH_CHILD",
@@ -162,7 +162,7 @@ def decided_by(by: Principal) -> str:
 
 def copy_shield(
     session: Session, *, from_child: Child, to_child: Child, replace_weaker: bool = True
-) -> tuple[ShieldReason | None, ShieldReason] | None:
+) -> ShieldChange | None:
     """No shield is lost: a shield of ``from_child`` shields ``to_child`` too.
 
     If ``to_child`` has its own open shield, that one stays, unless (``replace_weaker``,
