@@ -2,6 +2,9 @@
 
 1. A value from a source trusted for that field beats one from a source that is not.
 2. Among those, the most recently extracted wins (an old extract never overrides newer values).
+   A value is dated by the extract that set it: a newer extract that carries it unchanged
+   confirms it (``source_record.confirmed_on``, which keeps older extracts off it) but does
+   not move it ahead of another source's value set in between.
 3. Still tied, the record that reported it first (the lower record id) wins, so the
    choice never depends on the order rows were read in a query.
 
