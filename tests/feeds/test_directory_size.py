@@ -8,6 +8,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from contactpoint.feeds.models import LoadMode
 from contactpoint.linkage.index import SMALL_BATCH, directory_size
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import LinkageIndexState, LinkDecision, LinkOutcome
@@ -62,6 +63,19 @@ def test_a_load_keeps_the_count_it_took(loads):
     assert records == 2  # the load's own new records included, as they are linked
     assert counted_at is not None
     assert counted_at >= before - dt.timedelta(seconds=1)
+
+
+def test_a_load_of_many_records_keeps_the_count_it_ends_with(loads, monkeypatch):
+    """Its first chunk counted one record; the one-record loads of the next hour must not
+    take the prior for that size, so the finished load counts again."""
+    monkeypatch.setattr("contactpoint.feeds.loading.CHUNK_ROWS", 1)
+    monkeypatch.setattr("contactpoint.feeds.loading.SMALL_BATCH", 2)
+    loads.load("health", child_csv(AMELIA, OLIVER))
+    assert _kept(loads)[0] == 2
+    loads.load("health", child_csv(AMELIA), mode=LoadMode.DELTA)  # one record: no recount
+    _keep(loads, A_MILLION_CHILDREN, counted=dt.timedelta(minutes=1))
+    loads.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
+    assert _kept(loads)[0] == A_MILLION_CHILDREN
 
 
 def test_a_one_record_load_uses_a_count_from_the_last_hour_without_counting(loads):

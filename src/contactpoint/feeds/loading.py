@@ -66,7 +66,12 @@ from contactpoint.feeds.problems import FeedFileError, Problem, file_error
 from contactpoint.feeds.records import ChunkCounts, end_records
 from contactpoint.feeds.row_checks import Accepted, DuplicatesInMemory, Rejected
 from contactpoint.feeds.sources import lock_source, require_source, source_target
-from contactpoint.linkage.index import IndexOutOfDateError, require_current_keys
+from contactpoint.linkage.index import (
+    SMALL_BATCH,
+    IndexOutOfDateError,
+    keep_directory_size,
+    require_current_keys,
+)
 from contactpoint.provenance.models import Feed
 from contactpoint.storage.models import table_of
 from contactpoint.storage.queries import add_written, refresh_statistics
@@ -446,6 +451,8 @@ class _Load:
             self._end_missing(load)
         if self._held_keys is None:
             self.session.execute(delete(FeedLoadKey).where(FeedLoadKey.load_id == load.id))
+        if load.feed is Feed.CHILDREN and load.inserted + load.ended >= SMALL_BATCH:
+            keep_directory_size(self.session)
         hold(load, status=LoadStatus.COMPLETED, finished_at=dt.datetime.now(dt.UTC))
         write_progress(self.session, load)
         feeds_audit.load_finished(self.session, by=self.by, load=load)

@@ -193,6 +193,15 @@ COUNT_KEPT_FOR: Final = dt.timedelta(hours=1)
 SMALL_BATCH: Final = 100
 
 
+def keep_directory_size(session: Session) -> None:
+    """Count the live child records again and keep the count for small batches: after a
+    load that added or ended many (its first chunk's count is far behind by then, and a
+    one-record load in the next hour would take the prior for that size)."""
+    state = session.get(LinkageIndexState, 1)
+    if state is not None:
+        state.live_records, state.counted_at = live_child_records(session), dt.datetime.now(dt.UTC)
+
+
 def directory_size(session: Session, *, arrivals: int) -> int:
     """The live child records, for the linkage model's prior, as a batch of ``arrivals`` starts.
 
