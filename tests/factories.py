@@ -101,15 +101,28 @@ def child(
     return made
 
 
-def shield(session: Session, *, of: Child, started_on: dt.date = TODAY) -> Shield:
-    council = organisation(session, kind=OrganisationKind.COUNCIL)
+def shield(
+    session: Session,
+    *,
+    of: Child | int,
+    reason: ShieldReason = ShieldReason.RISK_OF_SIGNIFICANT_HARM,
+    council_id: int | None = None,
+    started_on: dt.date = TODAY,
+) -> Shield:
+    """An open shield on ``of`` (a child, or its id), set by ``council_id`` (or a new council)."""
+    if council_id is None:
+        council_id = organisation(session, kind=OrganisationKind.COUNCIL).id
+    child_id = of if isinstance(of, int) else None
     made = Shield(
-        child=of,
-        council_id=council.id,
-        reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM,
+        council_id=council_id,
+        reason=reason,
         started_on=started_on,
         review_on=started_on + dt.timedelta(days=365),
     )
+    if child_id is None:
+        made.child = of  # type: ignore[assignment]
+    else:
+        made.child_id = child_id
     session.add(made)
     session.flush()
     return made

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import select
 
 from contactpoint.audit.events import EventType
 from contactpoint.audit.models import AuditEventDetails, AuditEventRow
-from contactpoint.directory.models import Child, Shield
-from contactpoint.organisations.models import Organisation, OrganisationKind
-from contactpoint.vocabulary import ShieldReason
+from contactpoint.directory.models import Child
 from feeds.feed_files import child_csv
 from feeds.loads import Loads
 
+import factories
 from cli_commands import run_command
 
 AMELIA = {"record_id": "H1", "given_name": "Amelia", "family_name": "Barton",
@@ -63,17 +60,8 @@ def test_the_operator_is_shown_a_shielded_childs_decisions_as_the_review_queue_s
     child's details (as it lets it work every review item); the view is still audited."""
     [child] = [link[2] for link in loads.links() if link[1] == "S1"]
     with loads.sessions() as session:
-        council = Organisation(kind=OrganisationKind.COUNCIL, code="931", name="A council")
-        session.add(council)
-        session.flush()
         shielded = session.scalars(select(Child.id).where(Child.contactpoint_id == child)).one()
-        harm, started, review = (
-            ShieldReason.RISK_OF_SIGNIFICANT_HARM,
-            dt.date(2026, 1, 1),
-            dt.date(2027, 1, 1),
-        )
-        session.add(Shield(child_id=shielded, council_id=council.id, reason=harm,
-                           started_on=started, review_on=review))  # fmt: skip
+        factories.shield(session, of=shielded)
         session.commit()
     result = run_command("linkage", "explain", "S1", "--source", "school_census",
                          "--reason", "a shielded link queried",

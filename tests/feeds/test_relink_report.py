@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 
 import pytest
 from sqlalchemy import select
 
-from contactpoint.directory.models import Child, Shield
+from contactpoint.directory.models import Child
 from contactpoint.linkage.batch import relink_report
 from contactpoint.linkage.decisions import Thresholds
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import ReviewItem
 from contactpoint.linkage.review import accept_match, reject_match, split_child
 from contactpoint.linkage.services import DirectoryLinker
-from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.provenance.models import SourceRecord
 from contactpoint.vocabulary import ShieldReason
 
+import factories
 from feed_files import child_csv
 from loads import OPERATOR, Loads
 
@@ -183,12 +182,7 @@ def _shield(loads: Loads, record_id: str, reason: ShieldReason) -> None:
         child_id = session.scalar(
             select(SourceRecord.child_id).where(SourceRecord.record_key == record_id)
         )
-        council = Organisation(kind=OrganisationKind.COUNCIL, code="931", name="A council")
-        session.add(council)
-        session.flush()
-        started, review = dt.date(2026, 1, 1), dt.date(2027, 1, 1)
-        session.add(Shield(child_id=child_id, council_id=council.id, reason=reason,
-                           started_on=started, review_on=review))  # fmt: skip
+        factories.shield(session, of=child_id, reason=reason)
         session.commit()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import select
 
@@ -12,6 +10,7 @@ from contactpoint.linkage.models import ReviewItem
 from contactpoint.organisations.models import Organisation, OrganisationKind
 from contactpoint.vocabulary import ShieldReason
 
+import factories
 from feed_files import child_csv
 from loads import Loads
 
@@ -44,16 +43,9 @@ def loads(fresh_database, tmp_path) -> Loads:
 def shield_the_child_of(loads: Loads, record_id: str, reason: ShieldReason) -> int:
     links = {key: child for _, key, child in loads.links()}
     with loads.sessions() as session:
-        council = Organisation(kind=OrganisationKind.COUNCIL, code="931", name="A council")
-        session.add(council)
-        session.flush()
         child = session.scalar(select(Child).where(Child.contactpoint_id == links[record_id]))
         assert child is not None
-        started, review = dt.date(2026, 1, 1), dt.date(2027, 1, 1)
-        session.add(
-            Shield(child_id=child.id, council_id=council.id, reason=reason,
-                   started_on=started, review_on=review)
-        )  # fmt: skip
+        factories.shield(session, of=child, reason=reason)
         session.commit()
         return child.id
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import select
 
 from contactpoint.access.policy import Role, principal_for_user
-from contactpoint.directory.models import Child, Shield
+from contactpoint.directory.models import Child
 from contactpoint.linkage.explanations import (
     ShieldedRecordError,
     UnknownRecordError,
@@ -16,8 +14,6 @@ from contactpoint.linkage.explanations import (
 )
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import LinkOutcome
-from contactpoint.organisations.models import Organisation, OrganisationKind
-from contactpoint.vocabulary import ShieldReason
 from feeds.feed_files import child_csv
 from feeds.loads import OPERATOR, Loads
 
@@ -72,17 +68,8 @@ def test_an_unknown_record_says_which(loads):
 def test_decisions_that_involve_a_shielded_child_are_not_shown_to_an_ordinary_user(loads):
     [(_, _, child)] = [link for link in loads.links() if link[1] == "S1"]
     with loads.sessions() as session:
-        council = Organisation(kind=OrganisationKind.COUNCIL, code="931", name="A council")
-        session.add(council)
-        session.flush()
         shielded = session.scalar(select(Child.id).where(Child.contactpoint_id == child))
-        harm, started, review = (
-            ShieldReason.RISK_OF_SIGNIFICANT_HARM,
-            dt.date(2026, 1, 1),
-            dt.date(2027, 1, 1),
-        )
-        session.add(Shield(child_id=shielded, council_id=council.id, reason=harm,
-                           started_on=started, review_on=review))  # fmt: skip
+        factories.shield(session, of=shielded)
         ordinary = principal_for_user(
             factories.data_manager(session), acting_role=Role.DATA_MANAGER
         )

@@ -30,7 +30,6 @@ from contactpoint.linkage.review import (
     split_child,
 )
 from contactpoint.provenance.models import SourceRecord
-from contactpoint.vocabulary import ShieldReason
 from feeds.loads import OPERATOR
 
 import factories
@@ -165,10 +164,7 @@ def test_merging_a_shielded_child_away_shields_the_survivor(directory):
     [item, _] = directory.load_pairs()
     with directory.sessions() as session:
         provisional = session.get(ReviewItem, item).provisional_child_id
-        session.add(Shield(child_id=provisional, council_id=directory.council_id,
-                           reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM,
-                           started_on=factories.TODAY,
-                           review_on=factories.TODAY + dt.timedelta(days=90)))  # fmt: skip
+        factories.shield(session, of=provisional, council_id=directory.council_id)
         session.commit()
         survivor = accept_match(session, by=directory.principal(), item_id=item)
         session.commit()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import TYPE_CHECKING
 
@@ -48,10 +47,7 @@ def directory(fresh_database, tmp_path) -> ReviewDirectory:
 
 
 def shield(session: Session, *, child_id: int, council_id: int, reason: ShieldReason) -> None:
-    session.add(Shield(child_id=child_id, council_id=council_id, reason=reason,
-                       started_on=factories.TODAY,
-                       review_on=factories.TODAY + dt.timedelta(days=90)))  # fmt: skip
-    session.flush()
+    factories.shield(session, of=child_id, council_id=council_id, reason=reason)
 
 
 def asker(session: Session, directory: ReviewDirectory, who: str) -> Principal:

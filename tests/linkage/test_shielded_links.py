@@ -4,7 +4,6 @@ and the report names the child the loader would hold a record beside."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 
 import pytest
@@ -56,10 +55,7 @@ def child_of(loads: Loads, record_id: str) -> int:
 
 def shield(loads: Loads, child_id: int, reason: ShieldReason) -> None:
     with loads.sessions() as session:
-        council = factories.council(session)
-        started, review = dt.date(2026, 1, 1), dt.date(2027, 1, 1)
-        session.add(Shield(child_id=child_id, council_id=council.id, reason=reason,
-                           started_on=started, review_on=review))  # fmt: skip
+        factories.shield(session, of=child_id, reason=reason)
         session.commit()
 
 
