@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from contactpoint.linkage.candidates import RecordCache
 from contactpoint.linkage.records import LinkageRecord, linkage_record
-from contactpoint.linkage.services import _RecordCache
 
 
 def _record(given: str) -> LinkageRecord:
@@ -13,7 +13,7 @@ def _record(given: str) -> LinkageRecord:
 
 
 def test_a_record_is_found_while_its_content_hash_is_the_same():
-    cache = _RecordCache(size=10)
+    cache = RecordCache(size=10)
     record = _record("Ada")
     cache.put(1, "hash-a", record)
     assert cache.get(1, "hash-a") is record
@@ -23,13 +23,13 @@ def test_a_record_is_found_while_its_content_hash_is_the_same():
 
 
 def test_a_record_without_a_content_hash_is_not_kept():
-    cache = _RecordCache(size=10)
+    cache = RecordCache(size=10)
     cache.put(1, None, _record("Ada"))
     assert cache.get(1, None) is None
 
 
 def test_the_oldest_quarter_goes_when_the_cache_is_full():
-    cache = _RecordCache(size=8)
+    cache = RecordCache(size=8)
     for number in range(8):
         cache.put(number, f"h{number}", _record(f"Name{number}"))
     cache.put(8, "h8", _record("Later"))
@@ -37,13 +37,13 @@ def test_the_oldest_quarter_goes_when_the_cache_is_full():
 
 
 def test_a_cache_of_size_zero_keeps_nothing():
-    cache = _RecordCache(size=0)
+    cache = RecordCache(size=0)
     cache.put(1, "h1", _record("Ada"))
     assert cache.get(1, "h1") is None
 
 
 def test_a_record_used_again_is_kept_over_older_unused_ones():
-    cache = _RecordCache(size=8)
+    cache = RecordCache(size=8)
     for number in range(8):
         cache.put(number, f"h{number}", _record(f"Name{number}"))
     assert cache.get(0, "h0") is not None  # used: now the most recent

@@ -77,8 +77,6 @@ __all__ = [
     "index_records",
 ]
 
-_RecordCache = RecordCache  # its name before it moved to candidates.py, which tests use
-
 
 @dataclass(frozen=True, slots=True)
 class Arrival:
