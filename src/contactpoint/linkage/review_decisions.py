@@ -32,7 +32,6 @@ from contactpoint.linkage.review_items import (
     held_decision,
     open_review_item,
     require_shield_views,
-    require_shields_may_join,
     surviving_child,
 )
 from contactpoint.provenance.models import Feed, SourceRecord
@@ -58,7 +57,6 @@ def accept_match(session: Session, *, by: Principal, item_id: int) -> Child:
     if merged.id == survivor.id:
         raise AlreadyDecidedError("These records are already one child.")
     require_shield_views(session, by=by, children=(merged, survivor))
-    require_shields_may_join(session, merged=merged, survivor=survivor)
     shield = _merge(session, by=by, item=item, merged=merged, survivor=survivor)
     _record(session, item, by=by, child=survivor, outcome=LinkOutcome.MERGED)
     audit_trail.match_accepted(
@@ -134,6 +132,8 @@ def _merge(
             SourceRecord.id != item.source_record_id,
         )
     ).all()
+    # First: it refuses a merge across councils' shields before anything has moved.
+    shield = copy_shield(session, from_child=merged, to_child=survivor)
     for table in (SourceRecord, *MOVED_WITH_CHILD):
         session.execute(
             update(table).where(table.child_id == merged.id).values(child_id=survivor.id)
@@ -149,7 +149,6 @@ def _merge(
     session.execute(
         update(Child).where(Child.merged_into_id == merged.id).values(merged_into_id=survivor.id)
     )
-    shield = copy_shield(session, from_child=merged, to_child=survivor)
     now = dt.datetime.now(dt.UTC)
     merged.merged_into_id, merged.updated_at, survivor.updated_at = survivor.id, now, now
     session.flush()

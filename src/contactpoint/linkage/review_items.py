@@ -46,7 +46,6 @@ __all__ = [
     "held_decision",
     "open_review_item",
     "require_shield_views",
-    "require_shields_may_join",
     "review_item",
     "surviving_child",
 ]
@@ -102,14 +101,6 @@ def open_review_item(session: Session, *, by: Principal, item_id: int) -> Review
         decided = item.status.value.replace("_", " ")
         raise AlreadyDecidedError(f"Review item {item_id} has already been decided: {decided}.")
     return item
-
-
-def require_shields_may_join(session: Session, *, merged: Child, survivor: Child) -> None:
-    """Refuse a merge whose shields :func:`copy_shield` could not join (another council's)."""
-    found = shields.open_shields(session, children=(merged.id, survivor.id))
-    carried, own = found.get(merged.id), found.get(survivor.id)
-    if carried is not None and own is not None and shields.outranks(carried.reason, own.reason):
-        _require_one_council(carried, own)
 
 
 def _require_one_council(carried: Shield, own: Shield) -> None:
