@@ -8,22 +8,15 @@ from sqlalchemy import select
 from contactpoint.audit.events import EventType
 from contactpoint.audit.models import AuditEventDetails, AuditEventRow
 from contactpoint.directory.models import Child
-from feeds.feed_files import child_csv
-from feeds.loads import Loads
+from feeds.loads import Loads, one_girl_from_two_sources
 
 import factories
 from cli_commands import run_command
 
-AMELIA = {"record_id": "H1", "given_name": "Amelia", "family_name": "Barton",
-          "date_of_birth": "2014-07-21", "nhs_number": "9991027610"}  # fmt: skip
-
 
 @pytest.fixture
 def loads(fresh_database, tmp_path) -> Loads:
-    directory = Loads.with_sources(fresh_database.engine, tmp_path, "health", "school_census")
-    directory.load("health", child_csv(AMELIA))
-    directory.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
-    return directory
+    return one_girl_from_two_sources(fresh_database.engine, tmp_path)
 
 
 def test_the_command_prints_the_weights_and_audits_the_view_with_its_reason(loads, fresh_database):

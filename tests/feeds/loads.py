@@ -17,6 +17,7 @@ from contactpoint.linkage.model import Model
 from contactpoint.linkage.services import DirectoryLinker
 from contactpoint.provenance.models import Feed, SourceKind
 from contactpoint.storage.engine import session_factory
+from feeds.feed_files import child_csv
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -84,6 +85,18 @@ class Loads:
             session.commit()
         lines = stream.getvalue().splitlines()[1:]
         return sorted(tuple(line.split(",")) for line in lines)  # type: ignore[misc]
+
+
+AMELIA_LINKED = {"record_id": "H1", "given_name": "Amelia", "family_name": "Barton",
+                 "date_of_birth": "2014-07-21", "nhs_number": "9991027610"}  # fmt: skip
+
+
+def one_girl_from_two_sources(engine: Engine, folder: Path) -> Loads:
+    """Amelia from health (H1), then from the school census (S1), which links to her."""
+    loads = Loads.with_sources(engine, folder, "health", "school_census")
+    loads.load("health", child_csv(AMELIA_LINKED))
+    loads.load("school_census", child_csv({**AMELIA_LINKED, "record_id": "S1"}))
+    return loads
 
 
 def interrupt_on_chunk(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:

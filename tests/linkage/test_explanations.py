@@ -14,22 +14,16 @@ from contactpoint.linkage.explanations import (
 )
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import LinkOutcome
-from feeds.feed_files import child_csv
-from feeds.loads import OPERATOR, Loads
+from feeds.loads import OPERATOR, Loads, one_girl_from_two_sources
 
 import factories
 
 WHY = "Checking why the school record joined this child"
-AMELIA = {"record_id": "H1", "given_name": "Amelia", "family_name": "Barton",
-          "date_of_birth": "2014-07-21", "nhs_number": "9991027610"}  # fmt: skip
 
 
 @pytest.fixture
 def loads(fresh_database, tmp_path) -> Loads:
-    directory = Loads.with_sources(fresh_database.engine, tmp_path, "health", "school_census")
-    directory.load("health", child_csv(AMELIA))
-    directory.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
-    return directory
+    return one_girl_from_two_sources(fresh_database.engine, tmp_path)
 
 
 def test_a_linked_record_is_explained_by_weights_that_add_up_to_its_match_weight(loads):
