@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from contactpoint.feeds.exports import write_link_export
 from contactpoint.feeds.loading import LoadReport, LoadRequest, run_load
 from contactpoint.feeds.models import LoadMode
 from contactpoint.feeds.sources import add_source
+from contactpoint.linkage.batch import relink_report
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.services import DirectoryLinker
 from contactpoint.provenance.models import Feed, SourceKind
@@ -77,6 +79,13 @@ class Loads:
             mode=mode, dry_run=dry_run, allow_mass_end=allow_mass_end, file_format=file_format,
         )  # fmt: skip
         return run_load(self.sessions, request, by=OPERATOR, linker=linker())
+
+    def relink_rows(self) -> list[dict[str, str]]:
+        """The batch re-link report with the default model, row by row."""
+        stream = io.StringIO()
+        with self.sessions() as session:
+            relink_report(session, stream, model=Model.default())
+        return list(csv.DictReader(io.StringIO(stream.getvalue())))
 
     def links(self) -> list[tuple[str, str, str]]:
         stream = io.StringIO()

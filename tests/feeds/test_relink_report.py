@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pytest
 from sqlalchemy import select
 
 from contactpoint.directory.models import Child
-from contactpoint.linkage.batch import relink_report
 from contactpoint.linkage.decisions import Thresholds
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import ReviewItem
@@ -42,13 +38,6 @@ def loads(fresh_database, tmp_path) -> Loads:
     return directory
 
 
-def report(loads: Loads) -> list[dict[str, str]]:
-    stream = io.StringIO()
-    with loads.sessions() as session:
-        relink_report(session, stream, model=Model.default())
-    return list(csv.DictReader(io.StringIO(stream.getvalue())))
-
-
 def test_records_kept_apart_that_the_model_would_link_are_reported_as_would_merge(
     loads, monkeypatch
 ):
@@ -56,7 +45,7 @@ def test_records_kept_apart_that_the_model_would_link_are_reported_as_would_merg
     monkeypatch.setattr("loads.linker", lambda: strict)
     loads.load("health", child_csv(AMELIA, OLIVER))
     loads.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
-    rows = report(loads)
+    rows = loads.relink_rows()
     assert [(r["difference"], r["record_id_a"], r["record_id_b"]) for r in rows] == [
         ("would_merge", "A1", "S1")
     ]
@@ -75,7 +64,7 @@ def test_records_of_one_child_the_model_would_not_join_are_reported_as_would_spl
     oliver = {**OLIVER, "record_id": "S2", "postcode": "OX5V 9JP", "date_of_birth": "2014-07-21",
               "upn": ""}  # fmt: skip
     loads.load("school_census", child_csv(oliver))
-    rows = report(loads)
+    rows = loads.relink_rows()
     assert [(r["difference"], r["record_id_a"], r["record_id_b"]) for r in rows] == [
         ("would_split", "A1", "S2")
     ]
@@ -84,7 +73,7 @@ def test_records_of_one_child_the_model_would_not_join_are_reported_as_would_spl
 def test_a_directory_linked_by_the_same_model_reports_nothing_for_distinct_children(loads):
     loads.load("health", child_csv(AMELIA, OLIVER))
     loads.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
-    assert report(loads) == []
+    assert loads.relink_rows() == []
 
 
 def kept_apart(loads: Loads, monkeypatch, *records: tuple[str, dict[str, str]]) -> None:
@@ -110,7 +99,7 @@ def test_twins_are_reported_as_would_review_never_as_would_merge(loads, monkeypa
     """Ali and Albie score above the link threshold, but the loader holds possible twins."""
     kept_apart(loads, monkeypatch, ("health", ALI),
                ("school_census", {**ALI, "record_id": "S1", "given_name": "Albie"}))  # fmt: skip
-    rows = report(loads)
+    rows = loads.relink_rows()
     assert differences(rows) == [("would_review", "A1", "S1")]
     assert float(rows[0]["match_weight"]) >= Thresholds().link
 
@@ -125,7 +114,7 @@ def test_a_record_as_like_two_other_children_is_reported_as_would_review(loads, 
                ("child_benefit", {**amelia, "record_id": "B1"}))  # fmt: skip
     # Each record is reported beside the child the loader would show it with (the first
     # of two equal ones): A1 and S1 each beside the other, B1 beside A1.
-    assert differences(report(loads)) == [
+    assert differences(loads.relink_rows()) == [
         ("would_review", "A1", "S1"), ("would_review", "A1", "B1"),
     ]  # fmt: skip
 
@@ -136,18 +125,18 @@ def test_records_a_person_kept_separate_are_not_reported(loads, monkeypatch):
     loads.load("health", child_csv(AMELIA))
     loads.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
     # Waiting in the queue, the pair is one the current model would link.
-    assert differences(report(loads)) == [("would_merge", "A1", "S1")]
+    assert differences(loads.relink_rows()) == [("would_merge", "A1", "S1")]
     with loads.sessions() as session:
         item = session.scalars(select(ReviewItem.id)).one()
         reject_match(session, by=OPERATOR, item_id=item)
         session.commit()
-    assert report(loads) == []
+    assert loads.relink_rows() == []
 
 
 def test_records_a_person_split_apart_are_not_reported(loads):
     loads.load("health", child_csv(AMELIA))
     loads.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
-    assert report(loads) == []
+    assert loads.relink_rows() == []
     with loads.sessions() as session:
         school = session.scalars(select(SourceRecord).where(SourceRecord.record_key == "S1")).one()
         child = session.get(Child, school.child_id)
@@ -155,7 +144,7 @@ def test_records_a_person_split_apart_are_not_reported(loads):
         split_child(session, by=OPERATOR, contactpoint_id=child.contactpoint_id,
                     source_record_ids=[school.id])  # fmt: skip
         session.commit()
-    assert report(loads) == []
+    assert loads.relink_rows() == []
 
 
 def test_records_a_person_merged_or_has_yet_to_decide_are_not_reported(loads):
@@ -167,13 +156,13 @@ def test_records_a_person_merged_or_has_yet_to_decide_are_not_reported(loads):
     loads.load("health", child_csv(amelia))
     loads.load("school_census", child_csv({**amelia, "record_id": "S1", "postcode": "OX2 6GG",
                "date_of_birth": "2014-07-24", "address_line_1": "3 Other Road"}))  # fmt: skip
-    assert report(loads) == []
+    assert loads.relink_rows() == []
     with loads.sessions() as session:
         item = session.scalars(select(ReviewItem)).one()
         assert Thresholds().review <= item.match_weight < Thresholds().link
         accept_match(session, by=OPERATOR, item_id=item.id)
         session.commit()
-    assert report(loads) == []
+    assert loads.relink_rows() == []
 
 
 def _shield(loads: Loads, record_id: str, reason: ShieldReason) -> None:
@@ -191,11 +180,11 @@ def test_a_pair_with_a_child_shielded_for_a_new_identity_is_never_reported(loads
     monkeypatch.setattr("loads.linker", lambda: strict)
     loads.load("health", child_csv(AMELIA, OLIVER))
     loads.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
-    assert [r["difference"] for r in report(loads)] == ["would_merge"]
+    assert [r["difference"] for r in loads.relink_rows()] == ["would_merge"]
 
     _shield(loads, "A1", ShieldReason.ADOPTION_IDENTITY_LINK)
 
-    assert report(loads) == []
+    assert loads.relink_rows() == []
 
 
 def test_a_link_beside_another_shielded_child_it_may_belong_to_is_not_would_merge(
@@ -208,12 +197,12 @@ def test_a_link_beside_another_shielded_child_it_may_belong_to_is_not_would_merg
     stranger = {**OLIVER, "record_id": "A3", "nhs_number": AMELIA["nhs_number"]}
     loads.load("health", child_csv(AMELIA, stranger))
     loads.load("school_census", child_csv({**AMELIA, "record_id": "S1"}))
-    before = {(r["difference"], r["record_id_a"], r["record_id_b"]) for r in report(loads)}
+    before = {(r["difference"], r["record_id_a"], r["record_id_b"]) for r in loads.relink_rows()}
     assert ("would_merge", "A1", "S1") in before
 
     _shield(loads, "A3", ShieldReason.RISK_OF_SIGNIFICANT_HARM)
 
     # Held for a person instead, beside the shielded child, as the loader holds it (S1
     # waits in the queue beside Amelia's child, loaded before the shield).
-    after = {(r["difference"], r["record_id_a"], r["record_id_b"]) for r in report(loads)}
+    after = {(r["difference"], r["record_id_a"], r["record_id_b"]) for r in loads.relink_rows()}
     assert after == {("would_review", "A3", "S1")}

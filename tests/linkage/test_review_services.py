@@ -210,12 +210,7 @@ def test_splitting_moves_chosen_records_off_and_names_who_viewed(directory):
         record(session, record_view_event(actor_for(by), contactpoint_id=survivor.contactpoint_id,
                                           reason="Checking the school"))  # fmt: skip
         session.commit()
-        school = session.scalars(
-            select(SourceRecord.id).where(SourceRecord.record_key == "S1")
-        ).one()
-        result = split_child(
-            session, by=by, contactpoint_id=survivor.contactpoint_id, source_record_ids=[school]
-        )
+        school, result = directory.split_school_record(session, survivor)
         session.commit()
         new_child = find_child(session, result.new_contactpoint_id)
         new_names = list(session.scalars(

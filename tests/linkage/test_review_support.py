@@ -15,6 +15,7 @@ from contactpoint.access.policy import Role, principal_for_user
 from contactpoint.directory.models import Child
 from contactpoint.feeds.sources import add_source
 from contactpoint.linkage.models import ReviewItem
+from contactpoint.linkage.review import SplitResult, split_child
 from contactpoint.provenance.models import Source, SourceKind, SourceRecord
 from feeds.feed_files import child_csv
 from feeds.loads import OPERATOR, Loads
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
 
     from contactpoint.access.policy import Principal
 
@@ -92,6 +94,17 @@ class ReviewDirectory:
                 .join(Source, Source.id == SourceRecord.source_id)
                 .where(Source.name == source, SourceRecord.record_key == record_id)
             ).one()
+
+    def split_school_record(self, session: Session, survivor: Child) -> tuple[int, SplitResult]:
+        """Split the school record S1 off ``survivor`` by the council team: (its id, the result)."""
+        school = session.scalars(
+            select(SourceRecord.id).where(SourceRecord.record_key == "S1")
+        ).one()
+        result = split_child(
+            session, by=self.principal(), contactpoint_id=survivor.contactpoint_id,
+            source_record_ids=[school],
+        )  # fmt: skip
+        return school, result
 
     def links(self) -> dict[str, str]:
         return {f"{source}/{record}": child for source, record, child in self.loads.links()}

@@ -229,12 +229,7 @@ def test_records_split_off_a_shielded_child_go_shielded_and_the_split_says_so(di
         shield(session, child_id=survivor.id, council_id=directory.council_id,
                reason=ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # fmt: skip
         session.commit()
-        school = session.scalars(
-            select(SourceRecord.id).where(SourceRecord.record_key == "S1")
-        ).one()
-        result = split_child(
-            session, by=by, contactpoint_id=survivor.contactpoint_id, source_record_ids=[school]
-        )
+        school, result = directory.split_school_record(session, survivor)
         session.commit()
         moved_to = session.scalars(
             select(SourceRecord.child_id).where(SourceRecord.id == school)

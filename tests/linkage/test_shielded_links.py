@@ -3,16 +3,12 @@ and the report names the child the loader would hold a record beside."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pytest
 from sqlalchemy import select
 from test_review_support import AMELIA as UNNUMBERED
 from test_review_support import AMELIA_AT_SCHOOL as UNNUMBERED_ELSEWHERE
 
 from contactpoint.directory.models import Child, Shield
-from contactpoint.linkage.batch import relink_report
 from contactpoint.linkage.decisions import Thresholds
 from contactpoint.linkage.model import Model
 from contactpoint.linkage.models import ReviewItem
@@ -59,13 +55,6 @@ def shield(loads: Loads, child_id: int, reason: ShieldReason) -> None:
         session.commit()
 
 
-def report(loads: Loads) -> list[dict[str, str]]:
-    stream = io.StringIO()
-    with loads.sessions() as session:
-        relink_report(session, stream, model=Model.default())
-    return list(csv.DictReader(io.StringIO(stream.getvalue())))
-
-
 def test_a_record_held_beside_children_shielded_for_harm_and_for_a_new_identity_is_a_new_identity(
     loads, monkeypatch
 ):
@@ -94,7 +83,7 @@ def test_the_report_treats_a_survivor_as_the_new_identity_merged_into_it(loads, 
     with the survivor is reported."""
     kept_apart(loads, monkeypatch, "health", AMELIA)
     kept_apart(loads, monkeypatch, "school_census", {**AMELIA, "record_id": "S1"})
-    assert [row["difference"] for row in report(loads)] == ["would_merge"]
+    assert [row["difference"] for row in loads.relink_rows()] == ["would_merge"]
     survivor = child_of(loads, "A1")
     with loads.sessions() as session:
         merged = factories.child(session)
@@ -104,7 +93,7 @@ def test_the_report_treats_a_survivor_as_the_new_identity_merged_into_it(loads, 
     shield(loads, merged_id, ShieldReason.ADOPTION_IDENTITY_LINK)
     shield(loads, survivor, ShieldReason.RISK_OF_SIGNIFICANT_HARM)  # looked up after the other
 
-    assert report(loads) == []
+    assert loads.relink_rows() == []
 
 
 def test_the_report_names_the_shielded_child_the_loader_would_hold_a_record_beside(
@@ -124,7 +113,7 @@ def test_the_report_names_the_shielded_child_the_loader_would_hold_a_record_besi
         assert shielded is not None
         beside_a3 = shielded.contactpoint_id
 
-    rows = report(loads)
+    rows = loads.relink_rows()
 
     held = [row for row in rows if "S1" in (row["record_id_a"], row["record_id_b"])]
     assert [(row["difference"], row["record_id_a"], row["record_id_b"]) for row in held] == [
